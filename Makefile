@@ -1,0 +1,62 @@
+# Two commands: `make run` (development server) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run serve test lint format bench loadtest lighthouse migrate seed worker clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $(RUNTIME_STAMP) $@
+
+## run: development server with DEBUG on, seeded, at http://127.0.0.1:8000
+run: $(RUNTIME_STAMP)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_content
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## serve: the same data through gunicorn with DEBUG off, plus the email worker
+serve: $(RUNTIME_STAMP)
+	@mkdir -p var
+	@[ -n "$$DJANGO_SECRET_KEY" ] || [ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}" DJANGO_HTTPS="$${DJANGO_HTTPS:-0}"; \
+	set -e; \
+	$(BIN)/python manage.py migrate --noinput; \
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0; \
+	$(BIN)/python manage.py seed_content; \
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn site_config.wsgi --bind $(HOST):$(PORT)
+
+## worker: the email queue worker on its own
+worker: $(RUNTIME_STAMP)
+	$(BIN)/python manage.py db_worker
+
+## test: ruff, then the whole pytest suite (browser tests skip without Chromium unless REQUIRE_BROWSER=1)
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var/cache var/staticfiles

@@ -1,0 +1,46 @@
+"""Markdown source to sanitised HTML, once, when content is saved."""
+
+import re
+
+import nh3
+from django.utils.text import slugify
+from markdown_it import MarkdownIt
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "em", "figcaption", "figure", "h2", "h3", "h4",
+    "hr", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
+    "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}}
+_HEADING = re.compile(r"<(h[2-4])>(.*?)</\1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _add_heading_ids(html):
+    """Give h2-h4 stable ids from their text, unique within the document."""
+    seen = {}
+
+    def replace(match):
+        level, inner = match.group(1), match.group(2)
+        base = slugify(_TAG.sub("", inner)) or "section"
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        anchor = base if count == 0 else f"{base}-{count + 1}"
+        return f'<{level} id="{anchor}">{inner}</{level}>'
+
+    return _HEADING.sub(replace, html)
+
+
+def render_markdown(source):
+    """Render Markdown and keep only safe tags, attributes and URL schemes."""
+    html = _markdown.render(source or "")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return _add_heading_ids(clean)

@@ -1,0 +1,7 @@
+"""Placeholder: the search feature replaces this."""
+
+from django.http import Http404
+
+
+def search(request):
+    raise Http404

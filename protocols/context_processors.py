@@ -1,0 +1,3 @@
+def banner(request):
+    """The announcement banner: filled in by the protocols feature."""
+    return {}

@@ -1,0 +1,20 @@
+"""Settings for the test suite: the real settings with fast, isolated parts."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("DJANGO_HTTPS", "0")
+os.environ.setdefault("DJANGO_VAR_DIR", tempfile.mkdtemp(prefix="site-test-var-"))
+
+from .settings import *  # noqa: E402,F403
+from .settings import STORAGES, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests render templates without running collectstatic first.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT = VAR_DIR / "staticfiles"
+SIGNUP_RATE_LIMIT = "off"

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from articles.sitemaps import ArticleSitemap
+from protocols.sitemaps import ProtocolSitemap
+
+from . import views
+
+sitemaps = {"articles": ArticleSitemap, "protocols": ProtocolSitemap}
+
+admin.site.site_header = f"{settings.SITE_NAME} administration"
+admin.site.site_title = settings.SITE_NAME
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("protocols/", include("protocols.urls")),
+    path("", include("articles.urls")),
+]
+
+handler404 = "site_config.views.page_not_found"
+handler500 = "site_config.views.server_error"

@@ -1,0 +1,40 @@
+import os
+import shutil
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Chromium: skipped without it, an error when REQUIRE_BROWSER=1."""
+    if CHROMIUM_PATH:
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        if any(item.get_closest_marker("browser") for item in items):
+            raise pytest.UsageError("REQUIRE_BROWSER=1 but no Chromium was found (apt-get install chromium)")
+        return
+    skip = pytest.mark.skip(reason="no Chromium found: browser tests skipped")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty shared cache, so no page leaks between tests."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"

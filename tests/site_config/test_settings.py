@@ -1,0 +1,120 @@
+"""Settings come from the environment and fail fast when production values are missing."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(code, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    base["DJANGO_SETTINGS_MODULE"] = "site_config.settings"
+    base.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
+
+
+def test_missing_secret_key_is_refused_with_one_clear_line(tmp_path):
+    """With DEBUG off and no DJANGO_SECRET_KEY the project will not start, and says why in one line."""
+    result = run_python("import django; django.setup()", DJANGO_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Refusing to start: DJANGO_SECRET_KEY is not set (set it, or set DJANGO_DEBUG=1 for local development)."
+    ]
+
+
+def test_debug_gets_a_development_key(tmp_path):
+    result = run_python(
+        "from django.conf import settings; print(settings.DEBUG, bool(settings.SECRET_KEY))",
+        DJANGO_DEBUG="1",
+        DJANGO_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True True"
+
+
+def test_database_url_is_parsed(tmp_path):
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default'];"
+        "print(d['ENGINE'], d['NAME'], d['HOST'], d['PORT'], d['USER'],"
+        " 'django.contrib.postgres' in settings.INSTALLED_APPS)"
+    )
+    result = run_python(
+        code,
+        DJANGO_SECRET_KEY="x" * 50,
+        DJANGO_VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://editor:pw@db.internal:6543/site",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "site", "db.internal", "6543", "editor", "True"]
+
+
+def test_default_database_is_sqlite_under_var_with_pragmas_applied(tmp_path):
+    """The default SQLite file lives in var/ and really runs in WAL mode with a busy timeout."""
+    code = (
+        "import django; django.setup();"
+        "from django.db import connection; from django.conf import settings;"
+        "c = connection.cursor();"
+        "print(settings.DATABASES['default']['NAME']);"
+        "print(c.execute('PRAGMA journal_mode').fetchone()[0]);"
+        "print(c.execute('PRAGMA busy_timeout').fetchone()[0]);"
+        "print(c.execute('PRAGMA synchronous').fetchone()[0]);"
+        "print(connection.transaction_mode)"
+    )
+    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    name, journal, timeout, synchronous, mode = result.stdout.split()
+    assert name == str(tmp_path / "db.sqlite3")
+    assert journal == "wal"
+    assert timeout == "20000"
+    assert synchronous == "1"  # NORMAL
+    assert mode == "IMMEDIATE"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "True filebased"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/3"}, "True redis"),
+        ({"DJANGO_HTTPS": "0"}, "False filebased"),
+    ],
+)
+def test_https_and_cache_follow_the_environment(tmp_path, env, expected):
+    code = (
+        "from django.conf import settings;"
+        "print(settings.SECURE_SSL_REDIRECT and settings.SESSION_COOKIE_SECURE and settings.SECURE_HSTS_SECONDS > 0,"
+        " settings.CACHES['default']['BACKEND'].split('.')[-2])"
+    )
+    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path), **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_allowed_hosts_and_admin_url_from_environment(tmp_path):
+    code = "from django.conf import settings; print(settings.ALLOWED_HOSTS, settings.ADMIN_URL)"
+    result = run_python(
+        code,
+        DJANGO_SECRET_KEY="x" * 50,
+        DJANGO_VAR_DIR=str(tmp_path),
+        DJANGO_ALLOWED_HOSTS="example.org, www.example.org",
+        DJANGO_ADMIN_URL="/staff-only/",
+    )
+    assert result.stdout.strip() == "['example.org', 'www.example.org'] staff-only/"
+
+
+def test_deploy_check_passes_in_production_mode(tmp_path):
+    """`check --deploy --fail-level WARNING` has nothing to say with DEBUG off and HTTPS on."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(DJANGO_SECRET_KEY="k3y-" + "abcdefghij" * 6, DJANGO_HTTPS="1", DJANGO_VAR_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
