@@ -1,20 +1,51 @@
+import re
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
-from taggit.models import TaggedItemBase
+from taggit.models import Tag, TaggedItemBase
 
 from .markdown import render_markdown
 
 WORDS_PER_MINUTE = 230
+_H2 = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
 
 
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """The one definition of what the public may see."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_listing(self):
+        """Everything a card or an article page shows, in a fixed number of queries."""
+        return self.select_related("author").prefetch_related(
+            Prefetch("tagged_items", queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"))
+        )
+
+    def related_to(self, article, *, limit=3):
+        """Articles sharing the most tags with `article`, newest first among equals (one query)."""
+        shared_tags = TaggedArticle.objects.filter(content_object=article).values("tag")
+        return (
+            self.exclude(pk=article.pk)
+            .filter(tagged_items__tag__in=shared_tags)
+            .annotate(shared_tags=Count("tagged_items"))
+            .order_by("-shared_tags", "-published_at", "-id")[:limit]
+        )
+
+
+def tags_in_use():
+    """Tags on at least one published article, each with `article_count` (published only)."""
+    published = Q(articles_taggedarticle_items__content_object__in=Article.objects.published())
+    return (
+        Tag.objects.annotate(article_count=Count("articles_taggedarticle_items", filter=published))
+        .filter(article_count__gt=0)
+        .order_by("name")
+    )
 
 
 class Author(models.Model):
@@ -136,6 +167,34 @@ class Article(models.Model):
     @property
     def reading_minutes(self):
         return max(1, round(len(self.body.split()) / WORDS_PER_MINUTE))
+
+    @property
+    def tag_list(self):
+        """Tags in name order; uses the `for_listing()` prefetch (taggit's `.names()` would not)."""
+        return [item.tag for item in self.tagged_items.all()]
+
+    def headings(self):
+        """(id, text) of each h2 in the rendered body: the table of contents."""
+        return [(anchor, strip_tags(text)) for anchor, text in _H2.findall(self.body_html)]
+
+    def snapshot(self):
+        """Tags and references as stored now, in the shape kept on each historical version."""
+        return {
+            "tag_names": sorted(self.tags.names(), key=str.lower),
+            "references_snapshot": [
+                {"position": ref.position, "title": ref.title, "url": ref.url} for ref in self.references.all()
+            ],
+        }
+
+    def refresh_history_snapshot(self):
+        """Copy the current tags and references onto the newest version.
+
+        The admin saves tags and references after the article row (save_related), and code may
+        add tags after `save()`, so the version made by `save()` is completed afterwards.
+        """
+        latest = self.history.order_by("-history_date", "-history_id").first()
+        if latest is not None:
+            type(latest).objects.filter(pk=latest.pk).update(**self.snapshot())
 
 
 class Reference(models.Model):

@@ -1,15 +1,17 @@
 from django.urls import path
 
+from site_config.page_cache import cache_public_page
+
 from . import feeds, search_views, views
 
 app_name = "articles"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("articles/", views.article_list, name="list"),
+    path("", views.HomeView.as_view(), name="home"),
+    path("articles/", views.ArticleListView.as_view(), name="list"),
     path("articles/<slug:slug>/", views.article_detail, name="detail"),
-    path("tags/", views.tag_list, name="tag_list"),
-    path("tags/<slug:slug>/", views.tag_detail, name="tag"),
+    path("tags/", views.TagListView.as_view(), name="tag_list"),
+    path("tags/<slug:slug>/", views.TagDetailView.as_view(), name="tag"),
     path("search/", search_views.search, name="search"),
-    path("feed/", feeds.LatestArticlesFeed(), name="feed"),
-    path("feed/atom/", feeds.LatestArticlesAtomFeed(), name="feed_atom"),
+    path("feed/", cache_public_page(feeds.LatestArticlesFeed()), name="feed"),
+    path("feed/atom/", cache_public_page(feeds.LatestArticlesAtomFeed()), name="feed_atom"),
 ]

@@ -1,27 +1,84 @@
-"""Placeholder views so the foundation serves pages; the articles feature replaces them."""
+"""Reader pages. Every one starts from `Article.objects.published()`."""
 
-from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.generic import DetailView, ListView, TemplateView
+from taggit.models import Tag
 
-from .models import Article
+from site_config.page_cache import cache_public_page
+
+from .models import Article, tags_in_use
+
+PREVIEW_PERMISSION = "articles.change_article"
 
 
-def home(request):
-    articles = Article.objects.published().select_related("author")[:10]
-    return render(request, "articles/home.html", {"articles": articles})
+class PublishedArticlesMixin:
+    """The shared rule: only published articles, with their author and tags prefetched."""
+
+    model = Article
+    paginate_by = 10
+    paginate_orphans = 3  # a last page of 1-3 articles joins the page before it
+
+    def get_queryset(self):
+        return Article.objects.published().for_listing()
 
 
-def article_list(request):
-    raise Http404
+@method_decorator(cache_public_page, name="dispatch")
+class HomeView(PublishedArticlesMixin, ListView):
+    template_name = "articles/home.html"
+    paginate_by = None
+
+    def get_queryset(self):
+        return super().get_queryset()[:10]
+
+
+@method_decorator(cache_public_page, name="dispatch")
+class ArticleListView(PublishedArticlesMixin, ListView):
+    template_name = "articles/article_list.html"
+
+
+@method_decorator(cache_public_page, name="dispatch")
+class TagDetailView(PublishedArticlesMixin, ListView):
+    template_name = "articles/tag_detail.html"
+    allow_empty = False  # a tag used only on drafts is not public: 404
+
+    def get_queryset(self):
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(tagged_items__tag=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs)
+
+
+@method_decorator(cache_public_page, name="dispatch")
+class TagListView(TemplateView):
+    template_name = "articles/tag_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tags=tags_in_use(), **kwargs)
+
+
+class ArticleDetailView(PublishedArticlesMixin, DetailView):
+    template_name = "articles/article_detail.html"
+    preview = False  # editors' variant: drafts and scheduled articles too
+
+    def get_queryset(self):
+        if self.preview:
+            return Article.objects.for_listing().prefetch_related("references")
+        return super().get_queryset().prefetch_related("references")
+
+    def get_context_data(self, **kwargs):
+        related = Article.objects.published().related_to(self.object)
+        return super().get_context_data(related_articles=related, **kwargs)
+
+
+_public_article = cache_public_page(ArticleDetailView.as_view())
+_editor_article = never_cache(ArticleDetailView.as_view(preview=True))
 
 
 def article_detail(request, slug):
-    raise Http404
-
-
-def tag_list(request):
-    raise Http404
-
-
-def tag_detail(request, slug):
-    raise Http404
+    """Readers get the cacheable published page; editors may also open drafts and scheduled ones."""
+    if request.user.has_perm(PREVIEW_PERMISSION):
+        return _editor_article(request, slug=slug)
+    return _public_article(request, slug=slug)

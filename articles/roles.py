@@ -1,0 +1,30 @@
+"""Staff roles this app needs, merged with other apps' by `manage.py setup_roles`.
+
+Each role is a group name mapped to "app_label.codename" permissions. Editors write and publish
+articles and tags; they get nothing on users, groups or signups.
+"""
+
+ROLES = {
+    "Editors": [
+        "articles.add_article",
+        "articles.change_article",
+        "articles.delete_article",
+        "articles.view_article",
+        "articles.view_historicalarticle",
+        "articles.add_reference",
+        "articles.change_reference",
+        "articles.delete_reference",
+        "articles.view_reference",
+        "articles.add_author",
+        "articles.change_author",
+        "articles.view_author",
+        "articles.add_taggedarticle",
+        "articles.change_taggedarticle",
+        "articles.delete_taggedarticle",
+        "articles.view_taggedarticle",
+        "taggit.add_tag",
+        "taggit.change_tag",
+        "taggit.delete_tag",
+        "taggit.view_tag",
+    ],
+}

@@ -1,0 +1,58 @@
+"""Plain factory functions for articles; every argument has a sensible default."""
+
+import itertools
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from articles.models import Article, Author, Reference
+
+_sequence = itertools.count(1)
+
+
+def make_author(**fields):
+    n = next(_sequence)
+    fields.setdefault("name", f"Author {n}")
+    fields.setdefault("slug", f"author-{n}")
+    fields.setdefault("credentials", "MSc, Registered Dietitian")
+    fields.setdefault("bio", "Writes about nutrition.")
+    return Author.objects.create(**fields)
+
+
+def make_article(*, tags=(), references=(), published=True, days_ago=1, **fields):
+    """A published article (by default) from `days_ago` days ago, with the given tags and references."""
+    n = next(_sequence)
+    fields.setdefault("title", f"Article number {n}")
+    fields.setdefault("slug", f"article-{n}")
+    fields.setdefault("summary", f"Summary of article {n}.")
+    fields.setdefault(
+        "body", f"Intro of article {n}.\n\n## First section\n\nText.\n\n## Second section\n\nMore text.\n"
+    )
+    if published:
+        fields.setdefault("status", Article.Status.PUBLISHED)
+        fields.setdefault("published_at", timezone.now() - timedelta(days=days_ago))
+    else:
+        fields.setdefault("status", Article.Status.DRAFT)
+    article = Article.objects.create(**fields)
+    if tags:
+        article.tags.set(list(tags))
+    for position, (title, url) in enumerate(references):
+        Reference.objects.create(article=article, position=position, title=title, url=url)
+    return article
+
+
+def make_scheduled(**fields):
+    """Published status with a publication time tomorrow: not public yet."""
+    return make_article(published_at=timezone.now() + timedelta(days=1), **fields)
+
+
+def make_editor(username="editor", *, superuser=False):
+    """A staff user who may change articles (preview, admin), or a superuser."""
+    user_model = get_user_model()
+    if superuser:
+        return user_model.objects.create_superuser(username, f"{username}@example.com", "pw-for-tests")
+    user = user_model.objects.create_user(username, f"{username}@example.com", "pw-for-tests", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_article", content_type__app_label="articles"))
+    return user
