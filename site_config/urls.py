@@ -3,12 +3,13 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles.sitemaps import ArticleSitemap
+from articles.sitemaps import ArticleSitemap, PageSitemap, TagSitemap
 from protocols.sitemaps import ProtocolSitemap
 
 from . import views
+from .page_cache import cache_public_page
 
-sitemaps = {"articles": ArticleSitemap, "protocols": ProtocolSitemap}
+sitemaps = {"pages": PageSitemap, "articles": ArticleSitemap, "tags": TagSitemap, "protocols": ProtocolSitemap}
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME
@@ -16,7 +17,7 @@ admin.site.site_title = settings.SITE_NAME
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("sitemap.xml", cache_public_page(sitemap), {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("protocols/", include("protocols.urls")),
     path("", include("articles.urls")),
