@@ -63,6 +63,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: its response phase sees the final headers (CSP, security headers) it stores
+    # with a page; the read path is the WSGI wrapper in site_config/wsgi.py.
+    "site_config.page_cache.PageCacheMiddleware",
+    # A database outage becomes the static 503 page instead of a hang or a traceback.
+    "site_config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -128,6 +133,10 @@ DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] in {
 }
 if DATABASE_IS_POSTGRES:
     INSTALLED_APPS.append("django.contrib.postgres")
+    # An unreachable server fails a request after a few seconds instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -227,6 +236,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_VERBOSE = False
+# The same client address as the rate limits: REMOTE_ADDR unless DJANGO_CLIENT_IP_HEADER.
+AXES_CLIENT_IP_CALLABLE = "site_config.client_ip.get_client_ip"
 
 # --- Email and the task queue -----------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()

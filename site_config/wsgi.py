@@ -1,7 +1,15 @@
+"""WSGI entry point: Django behind the page cache's read path (see page_cache.py)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from .page_cache import PageCacheWSGI  # noqa: E402 (needs settings configured above)
+
+# Anonymous GET/HEAD hits are answered from the shared cache without building a Django
+# request; everything else (and every miss) goes to Django.
+application = PageCacheWSGI(django_application)

@@ -1,0 +1,292 @@
+"""The page cache: what is stored, what is served from the read path, and invalidation.
+
+These call the real WSGI stack in-process (the read path in site_config/wsgi.py plus
+Django), since Django's test Client would bypass the read path. The two-worker test with
+a live gunicorn is in tests/production/test_page_cache_live.py.
+"""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template import engines
+from django.urls import path
+from django.utils import timezone
+
+from site_config import page_cache
+from site_config.page_cache import bump_content_version, cache_public_page
+from tests.articles.factories import make_article, make_editor
+from tests.site_config.wsgi_client import PageCacheClient
+
+pytestmark = pytest.mark.django_db
+
+SECURITY_HEADERS = (
+    "content-security-policy",
+    "x-content-type-options",
+    "referrer-policy",
+    "cross-origin-opener-policy",
+    "x-frame-options",
+)
+
+
+@cache_public_page
+def form_view(request):
+    """A public page with a form: its CSRF token must never be shared."""
+    return HttpResponse(f'<form method="post"><input name="csrfmiddlewaretoken" value="{get_token(request)}"></form>')
+
+
+@cache_public_page
+def nonce_view(request):
+    template = engines["django"].from_string('<script nonce="{{ request.csp_nonce }}">1</script>')
+    return HttpResponse(template.render({}, request))
+
+
+@cache_public_page
+def counter_view(request):
+    return HttpResponse(f"query={request.GET.urlencode()}")
+
+
+urlpatterns = [
+    path("t/form/", form_view),
+    path("t/nonce/", nonce_view),
+    path("t/counter/", counter_view),
+]
+
+
+@pytest.fixture
+def wsgi():
+    return PageCacheClient()
+
+
+@pytest.fixture
+def test_urls(settings):
+    from site_config.urls import urlpatterns as site_urls
+
+    settings.ROOT_URLCONF = __name__
+    urlpatterns[3:] = site_urls
+    yield
+    del urlpatterns[3:]
+
+
+def publish(django_capture_on_commit_callbacks, **fields):
+    with django_capture_on_commit_callbacks(execute=True):
+        return make_article(**fields)
+
+
+def test_second_anonymous_request_is_served_by_the_read_path_with_every_header(wsgi):
+    """A hit skips Django entirely and still carries the security headers stored with the page."""
+    make_article(title="Cached words")
+    first = wsgi.get("/")
+    assert first.status == 200 and first.from_django
+    second = wsgi.get("/")
+    assert second.status == 200 and not second.from_django
+    assert second.body == first.body
+    assert "Cached words" in second.text
+    for name in SECURITY_HEADERS:
+        assert second.headers[name] == first.headers[name], name
+    assert "'unsafe-inline'" not in second.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    assert second.headers["x-frame-options"] == "DENY"
+    assert second.headers["cache-control"] == "public, max-age=60, s-maxage=60"
+    assert second.headers["etag"] == first.headers["etag"]
+    assert "Cookie" in second.headers["vary"]
+    assert "set-cookie" not in second.headers
+    assert int(second.headers["content-length"]) == len(second.body)
+
+
+def test_publishing_is_visible_on_the_next_request(wsgi, django_capture_on_commit_callbacks):
+    publish(django_capture_on_commit_callbacks, title="First story")
+    wsgi.get("/")
+    assert not wsgi.get("/").from_django
+    publish(django_capture_on_commit_callbacks, title="Breaking second story")
+    after = wsgi.get("/")
+    assert after.from_django
+    assert "Breaking second story" in after.text
+
+
+@pytest.mark.parametrize("change", ["edit", "unpublish", "delete", "retag"])
+def test_every_kind_of_change_invalidates(wsgi, django_capture_on_commit_callbacks, change):
+    article = publish(django_capture_on_commit_callbacks, title="Original title", tags=["sleep"])
+    url = article.get_absolute_url()
+    assert wsgi.get(url).status == 200
+    assert not wsgi.get(url).from_django
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "edit":
+            article.title = "Edited title"
+            article.save()
+        elif change == "unpublish":
+            article.status = article.Status.DRAFT
+            article.save()
+        elif change == "delete":
+            article.delete()
+        else:
+            article.tags.set(["magnesium"])
+    result = wsgi.get(url)
+    assert result.from_django
+    if change == "edit":
+        assert "Edited title" in result.text
+    elif change == "retag":
+        assert "magnesium" in result.text.lower()
+    else:
+        assert result.status == 404
+
+
+def test_conditional_get_answers_304_from_the_read_path(wsgi):
+    make_article()
+    etag = wsgi.get("/").headers["etag"]
+    result = wsgi.get("/", headers={"If-None-Match": etag})
+    assert result.status == 304 and not result.from_django
+    assert result.body == b""
+    assert result.headers["etag"] == etag
+    assert result.headers["cache-control"].startswith("public")
+    changed = wsgi.get("/", headers={"If-None-Match": '"something-else"'})
+    assert changed.status == 200
+
+
+def test_conditional_get_on_a_miss_is_also_answered_by_django(wsgi):
+    make_article()
+    etag = wsgi.get("/").headers["etag"]
+    bump_content_version()  # same content, new version: the next request misses
+    result = wsgi.get("/", headers={"If-None-Match": etag})
+    assert result.from_django and result.status == 304
+
+
+def test_head_is_served_without_a_body(wsgi):
+    wsgi.get("/")
+    result = wsgi.get("/", method="HEAD")
+    assert result.status == 200 and not result.from_django and result.body == b""
+    assert int(result.headers["content-length"]) > 0
+
+
+def test_logged_in_readers_always_get_fresh_private_pages(wsgi, client):
+    make_article(title="Old news")
+    client.force_login(make_editor())
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    result = wsgi.get("/", headers={"Cookie": cookie})
+    assert result.from_django
+    assert result.headers["cache-control"] == "private, no-cache"
+    assert wsgi.get("/", headers={"Cookie": cookie}).from_django
+    # What the logged-in reader saw was not stored for anyone: the next anonymous request misses.
+    assert wsgi.get("/").from_django
+    assert not wsgi.get("/").from_django
+    assert wsgi.get("/", headers={"Cookie": cookie}).from_django
+
+
+def test_drafts_are_never_cached_and_editors_preview_them_fresh(wsgi, client):
+    draft = make_article(published=False, title="Secret draft")
+    url = draft.get_absolute_url()
+    assert wsgi.get(url).status == 404
+    assert wsgi.get(url).from_django  # a 404 is never stored
+    client.force_login(make_editor())
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    preview = wsgi.get(url, headers={"Cookie": cookie})
+    assert preview.status == 200 and "Secret draft" in preview.text
+    assert "no-cache" in preview.headers["cache-control"] and "private" in preview.headers["cache-control"]
+    # Still a 404 for the public afterwards: the preview was not stored.
+    assert wsgi.get(url).status == 404
+
+
+def test_a_page_with_a_form_is_never_stored_and_tokens_differ(wsgi, test_urls):
+    one = wsgi.get("/t/form/")
+    two = wsgi.get("/t/form/")
+    assert one.from_django and two.from_django
+    assert one.headers["cache-control"] == "private, no-cache"
+    assert "csrftoken=" in one.headers["set-cookie"]
+    assert one.body != two.body
+
+
+def test_a_client_already_holding_a_csrf_cookie_still_gets_a_fresh_page(wsgi, test_urls):
+    wsgi.get("/t/form/")
+    result = wsgi.get("/t/form/", headers={"Cookie": "csrftoken=" + "a" * 32})
+    assert result.from_django
+    assert wsgi.get("/t/form/", headers={"Cookie": "csrftoken=" + "a" * 32}).from_django
+
+
+def test_a_csp_nonce_is_fresh_on_every_cached_response(wsgi, test_urls):
+    first = wsgi.get("/t/nonce/")
+    second = wsgi.get("/t/nonce/")
+    third = wsgi.get("/t/nonce/")
+    assert first.from_django and not second.from_django and not third.from_django
+    nonces = []
+    for result in (first, second, third):
+        nonce = result.text.split('nonce="')[1].split('"')[0]
+        assert f"'nonce-{nonce}'" in result.headers["content-security-policy"]
+        nonces.append(nonce)
+    assert len(set(nonces)) == 3
+    assert "placeholder" not in second.text
+
+
+def test_query_strings_are_normalised_and_distinguish_pages(wsgi, test_urls):
+    assert wsgi.get("/t/counter/?b=2&a=1").from_django
+    reordered = wsgi.get("/t/counter/?a=1&b=2")
+    assert not reordered.from_django and reordered.text == "query=b=2&a=1"
+    assert wsgi.get("/t/counter/?a=2").from_django
+
+
+def test_hosts_and_schemes_do_not_share_pages(wsgi, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    wsgi.get("/")
+    assert wsgi.get("/", host="other.example").from_django
+    assert wsgi.get("/", scheme="https").from_django
+
+
+def test_session_and_messages_cookies_skip_the_read_path(wsgi):
+    wsgi.get("/")
+    assert wsgi.get("/", headers={"Cookie": "sessionid=abc"}).from_django
+    assert wsgi.get("/", headers={"Cookie": "theme=dark; messages=xyz"}).from_django
+    assert not wsgi.get("/", headers={"Cookie": "theme=dark"}).from_django
+
+
+def test_posts_always_go_to_django(wsgi, test_urls):
+    wsgi.get("/t/counter/")
+    assert wsgi.request("/t/counter/", method="POST").from_django
+
+
+def test_bump_always_changes_the_version_even_when_the_cache_was_cleared():
+    bump_content_version()
+    first = page_cache.current_version()
+    bump_content_version()
+    assert page_cache.current_version() != first
+    cache.clear()
+    assert page_cache.current_version() is None
+    assert page_cache.current_version(create=True) is not None
+
+
+def test_scheduled_article_appears_when_its_time_comes(wsgi, django_capture_on_commit_callbacks):
+    """No save happens at published_at: the stored pages expire at that moment instead."""
+    publish(django_capture_on_commit_callbacks, title="Already out")
+    publish(
+        django_capture_on_commit_callbacks,
+        title="Scheduled story",
+        published_at=timezone.now() + timedelta(seconds=2),
+    )
+    before = wsgi.get("/")
+    assert "Scheduled story" not in before.text
+    assert not wsgi.get("/").from_django
+    time.sleep(2.2)
+    after = wsgi.get("/")
+    assert after.from_django
+    assert "Scheduled story" in after.text
+
+
+def test_the_boundary_is_the_soonest_future_publication():
+    version = page_cache.current_version(create=True)
+    assert page_cache.next_publish_boundary(version) is None
+    soon = timezone.now() + timedelta(hours=1)
+    make_article(published_at=soon)
+    make_article(published_at=soon + timedelta(hours=1))
+    bump_content_version()
+    version = page_cache.current_version()
+    assert page_cache.next_publish_boundary(version) == pytest.approx(soon.timestamp())
+
+
+def test_a_cache_outage_falls_back_to_django(wsgi, monkeypatch):
+    def broken():
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(page_cache, "_cache", broken)
+    result = wsgi.get("/")
+    assert result.status == 200 and result.from_django
+    bump_content_version()  # logs, does not raise
