@@ -1,3 +1,6 @@
+from .banner import get_banner_protocol
+
+
 def banner(request):
-    """The announcement banner: filled in by the protocols feature."""
-    return {}
+    """`banner_protocol` for templates/includes/banner.html (None: no banner)."""
+    return {"banner_protocol": get_banner_protocol()}

@@ -1,8 +1,14 @@
 from django.contrib.sitemaps import Sitemap
 
+from .models import Protocol
+
 
 class ProtocolSitemap(Sitemap):
-    """Placeholder: the protocols feature lists protocol pages here."""
+    changefreq = "weekly"
+    priority = 0.6
 
     def items(self):
-        return []
+        return Protocol.objects.order_by("pk")
+
+    def lastmod(self, obj):
+        return obj.updated_at

@@ -1,0 +1,63 @@
+"""Signups per day as a server-rendered SVG bar chart (no JavaScript)."""
+
+from datetime import timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+WIDTH, HEIGHT = 720, 200
+MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 36, 28, 12
+
+
+def signups_per_day(protocol, *, days=30, today=None):
+    """[(date, count)] for the last `days` days up to today (UTC), zeros included."""
+    today = today or timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    rows = (
+        protocol.signups.filter(created_at__date__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    counts = dict(rows)
+    return [(start + timedelta(days=i), counts.get(start + timedelta(days=i), 0)) for i in range(days)]
+
+
+def bar_chart(series):
+    """Geometry for templates/admin/protocols/signup_chart.html: bars, axis ticks, total."""
+    peak = max((n for _, n in series), default=0)
+    scale_max = max(peak, 1)
+    plot_w = WIDTH - MARGIN_LEFT - 8
+    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    slot = plot_w / max(len(series), 1)
+    bars = []
+    for i, (day, n) in enumerate(series):
+        h = plot_h * n / scale_max
+        bars.append(
+            {
+                "x": round(MARGIN_LEFT + i * slot + slot * 0.15, 1),
+                "y": round(MARGIN_TOP + plot_h - h, 1),
+                "width": round(slot * 0.7, 1),
+                "height": round(h, 1),
+                "day": day,
+                "count": n,
+                "label_x": round(MARGIN_LEFT + i * slot + slot / 2, 1),
+                "show_label": i % 5 == 0 or i == len(series) - 1,
+            }
+        )
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "bars": bars,
+        "peak": peak,
+        "total": sum(n for _, n in series),
+        "axis_x": MARGIN_LEFT,
+        "axis_y": MARGIN_TOP + plot_h,
+        "axis_right": WIDTH - 8,
+        "top_y": MARGIN_TOP,
+        "label_y": HEIGHT - 8,
+        "first": series[0][0] if series else None,
+        "last": series[-1][0] if series else None,
+    }

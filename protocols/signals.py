@@ -1,0 +1,19 @@
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from site_config.page_cache import bump_content_version
+
+from .banner import invalidate_banner
+from .models import Protocol
+
+
+@receiver(post_save, sender=Protocol)
+@receiver(post_delete, sender=Protocol)
+def protocol_changed(sender, **kwargs):
+    """The banner and every cached page may show this protocol: make them stale."""
+    invalidate_banner()
+    # Again after commit: a request between the save and the commit could have cached
+    # the old row.
+    transaction.on_commit(invalidate_banner)
+    transaction.on_commit(bump_content_version)

@@ -1,0 +1,57 @@
+"""Signed links in emails: confirm (expiring) and unsubscribe (never expires)."""
+
+from datetime import timedelta
+
+from django.core import signing
+
+CONFIRM_SALT = "protocols.confirm"
+UNSUBSCRIBE_SALT = "protocols.unsubscribe"
+CONFIRM_MAX_AGE = timedelta(days=7)
+
+
+class LinkExpired(Exception):
+    """The signature is genuine but too old; carries the signup id so a new email can be offered."""
+
+    def __init__(self, signup_id):
+        super().__init__(signup_id)
+        self.signup_id = signup_id
+
+
+def _payload(signup):
+    # The address is part of the payload: a token never matches another person's row.
+    return {"s": signup.pk, "e": signup.email.lower()}
+
+
+def make_confirm_token(signup):
+    return signing.dumps(_payload(signup), salt=CONFIRM_SALT, compress=True)
+
+
+def make_unsubscribe_token(signup):
+    return signing.dumps(_payload(signup), salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_confirm_token(token):
+    """(signup_id, email) or raise LinkExpired / signing.BadSignature."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.SignatureExpired:
+        data = signing.loads(token, salt=CONFIRM_SALT)  # genuine, only old
+        raise LinkExpired(_signup_id(data)) from None
+    return _signup_id(data), _email(data)
+
+
+def read_unsubscribe_token(token):
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    return _signup_id(data), _email(data)
+
+
+def _signup_id(data):
+    if not isinstance(data, dict) or not isinstance(data.get("s"), int):
+        raise signing.BadSignature("malformed payload")
+    return data["s"]
+
+
+def _email(data):
+    if not isinstance(data.get("e"), str):
+        raise signing.BadSignature("malformed payload")
+    return data["e"]
