@@ -1,0 +1,50 @@
+from django import forms
+from taggit.forms import TagField, TagWidget
+
+from .models import Article
+
+
+def parse_comma_tags(text):
+    """Tags separated by commas only, so “leg cramps” stays one tag; duplicates ignoring case dropped."""
+    names = {}
+    for part in (text or "").split(","):
+        name = part.strip().strip('"').strip()
+        if name:
+            names.setdefault(name.lower(), name)
+    return sorted(names.values(), key=str.lower)
+
+
+class CommaTagWidget(TagWidget):
+    def format_value(self, value):
+        if value is not None and not isinstance(value, str):
+            return ", ".join(sorted((tag.name for tag in value), key=str.lower))
+        return super().format_value(value)
+
+
+class CommaTagField(TagField):
+    widget = CommaTagWidget
+
+    def clean(self, value):
+        return parse_comma_tags(forms.CharField.clean(self, value))
+
+
+class ArticleAdminForm(forms.ModelForm):
+    tags = CommaTagField(
+        required=False,
+        help_text="Separate tags with commas: “magnesium, leg cramps, sleep”. Case does not matter.",
+    )
+
+    class Meta:
+        model = Article
+        fields = [
+            "title",
+            "slug",
+            "summary",
+            "body",
+            "tags",
+            "status",
+            "published_at",
+            "author",
+            "reviewed_by",
+            "reviewed_at",
+        ]

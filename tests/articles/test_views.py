@@ -1,0 +1,305 @@
+"""Reader pages: visibility, staff preview, pagination, SEO tags, JSON-LD, sanitising, query counts."""
+
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.articles.factories import make_article, make_author, make_editor, make_scheduled
+from tests.articles.html_checks import dangerous_markup, elements
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGES = ["/", "/articles/", "/tags/"]
+
+
+def html(response):
+    return response.content.decode()
+
+
+def meta(page, **attrs):
+    """Content of the first <meta> whose attributes include `attrs`."""
+    for tag, found in elements(page):
+        if tag == "meta" and all(found.get(k) == v for k, v in attrs.items()):
+            return found.get("content")
+    return None
+
+
+@pytest.fixture
+def editor_client(client):
+    client.force_login(make_editor())
+    return client
+
+
+# --- Visibility ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_hidden", [lambda **kw: make_article(published=False, **kw), make_scheduled])
+def test_drafts_and_scheduled_articles_are_hidden_everywhere(client, make_hidden):
+    """Home, list, article, tag page, tag index, feeds and sitemap show only published articles."""
+    make_article(title="Visible piece", slug="visible", tags=["shared"])
+    make_hidden(title="Hidden piece", slug="hidden", tags=["shared", "hiddentag"])
+    for url in [*PUBLIC_PAGES, "/tags/shared/", "/feed/", "/feed/atom/", "/sitemap.xml"]:
+        page = html(client.get(url))
+        assert "Hidden piece" not in page and "/articles/hidden/" not in page, url
+        assert "hiddentag" not in page, url
+    assert client.get("/articles/hidden/").status_code == 404
+    assert client.get("/tags/hiddentag/").status_code == 404
+    assert 'shared <span class="tag-count">(1' in html(client.get("/tags/"))
+
+
+def test_published_article_page_shows_everything(client):
+    """Title, summary, byline and bio, dates, review line, reading time, toc, body, tags, references, disclaimer."""
+    author = make_author(name="Dana Reyes", credentials="RD", bio="Dana writes about minerals.")
+    article = make_article(
+        title="Magnesium basics",
+        summary="What magnesium does.",
+        body="Lead.\n\n## Sources of magnesium\n\nNuts.\n\n## How much\n\nSome.",
+        author=author,
+        reviewed_by="Dr. Sam Lee, MD",
+        tags=["Magnesium", "sleep"],
+        references=[("A study", "https://example.org/study")],
+    )
+    page = html(client.get(article.get_absolute_url()))
+    assert "<h1>Magnesium basics</h1>" in page
+    assert '<p class="lead">What magnesium does.</p>' in page
+    assert "By Dana Reyes, RD" in page and "Dana writes about minerals." in page
+    assert "Published <time" in page
+    assert "Medically reviewed by Dr. Sam Lee, MD" in page
+    assert "1 min read" in page
+    assert '<a href="#sources-of-magnesium">Sources of magnesium</a>' in page
+    assert '<h2 id="how-much">How much</h2>' in page
+    assert '<a href="/tags/magnesium/" rel="tag">Magnesium</a>' in page
+    assert '<a href="https://example.org/study" rel="nofollow noopener noreferrer">A study</a>' in page
+    assert "Medical disclaimer:</strong> this article" in page
+
+
+def test_review_line_only_when_a_reviewer_is_set(client):
+    """No "Medically reviewed by" line (and no reviewedBy) is invented for unreviewed articles."""
+    page = html(client.get(make_article().get_absolute_url()))
+    assert "Medically reviewed" not in page
+    assert "reviewedBy" not in page
+
+
+def test_related_articles_on_the_page(client):
+    """Up to three related articles, most shared tags first, are linked under the article."""
+    article = make_article(tags=["a", "b", "c"])
+    best = make_article(title="Best match", tags=["a", "b", "c"])
+    make_article(title="Weak match", tags=["a"], days_ago=5)
+    make_article(title="Middle match", tags=["a", "b"], days_ago=3)
+    make_article(title="Also weak", tags=["c"], days_ago=9)
+    make_article(title="Unrelated", tags=["x"])
+    page = html(client.get(article.get_absolute_url()))
+    related = page.split('id="related-title"')[1]
+    titles = re.findall(r"<h3><a [^>]+>([^<]+)</a></h3>", related)
+    assert titles == ["Best match", "Middle match", "Weak match"]
+    assert best.get_absolute_url() in related
+
+
+# --- Staff preview -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_hidden", [lambda **kw: make_article(published=False, **kw), make_scheduled])
+def test_editors_preview_drafts_and_scheduled_articles(editor_client, make_hidden):
+    """Editors open unpublished articles at their URL, marked as not public, noindex and never cached."""
+    article = make_hidden(title="Work in progress")
+    response = editor_client.get(article.get_absolute_url())
+    assert response.status_code == 200
+    page = html(response)
+    assert 'class="draft-notice"' in page and "not public" in page
+    assert meta(page, name="robots") == "noindex, nofollow"
+    assert "no-cache" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert not getattr(response, "cache_public_page", False)
+
+
+def test_staff_without_the_change_permission_get_404_for_drafts(client):
+    """Being staff is not enough: previews need articles.change_article."""
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_user("viewer", password="x", is_staff=True))
+    assert client.get(make_article(published=False).get_absolute_url()).status_code == 404
+
+
+def test_published_pages_are_marked_cacheable_for_readers(client):
+    """Home, list, tag pages, article page and feeds opt in to the public page cache."""
+    article = make_article(tags=["sleep"])
+    for url in [*PUBLIC_PAGES, "/tags/sleep/", article.get_absolute_url(), "/feed/", "/feed/atom/", "/sitemap.xml"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert getattr(response, "cache_public_page", False), url
+
+
+def test_anonymous_readers_get_404_for_unpublished_articles(client):
+    """Without the permission a draft or scheduled article looks like no article at all."""
+    for article in (make_article(published=False), make_scheduled()):
+        response = client.get(article.get_absolute_url())
+        assert response.status_code == 404
+        assert "Page not found" in html(response)
+
+
+# --- Lists and pagination --------------------------------------------------------------------
+
+
+def test_article_list_is_newest_first_and_paginated_with_orphans(client):
+    """10 a page; a short last page (1-3 articles) joins the page before it."""
+    for days in range(23):
+        make_article(title=f"Piece {days:02d}", days_ago=days + 1)
+    first = html(client.get("/articles/"))
+    assert first.index("Piece 00") < first.index("Piece 01")
+    assert first.count('class="card"') == 10
+    second = html(client.get("/articles/?page=2"))
+    assert second.count('class="card"') == 13
+    assert "Page 2 of 2" in second
+    assert client.get("/articles/?page=3").status_code == 404
+
+
+@pytest.mark.parametrize("page", ["x", "0", "-1", "99", "1.5", "%00", "9" * 30])
+def test_junk_or_out_of_range_page_is_404_not_500(client, page):
+    """Any impossible ?page= gives the site's 404 page."""
+    make_article(tags=["sleep"])
+    for url in ("/articles/", "/tags/sleep/"):
+        response = client.get(url, {"page": page})
+        assert response.status_code == 404
+        assert "Page not found" in html(response)
+
+
+def test_tag_page_lists_published_articles_with_that_tag(client):
+    """/tags/<slug>/ shows the tag's published articles only; unknown tags are 404."""
+    make_article(title="Tagged one", tags=["Sleep"])
+    make_article(title="Other one", tags=["magnesium"])
+    response = client.get(reverse("articles:tag", args=["sleep"]))
+    page = html(response)
+    assert "Articles about Sleep" in page and "Tagged one" in page and "Other one" not in page
+    assert client.get("/tags/no-such-tag/").status_code == 404
+
+
+def test_home_shows_newest_articles_with_summaries_and_tags(client):
+    """The home page lists the newest articles with their summary and tag links."""
+    make_article(title="Old news", days_ago=30)
+    make_article(title="Fresh news", summary="Fresh summary.", tags=["sleep"])
+    page = html(client.get("/"))
+    assert page.index("Fresh news") < page.index("Old news")
+    assert "Fresh summary." in page and 'href="/tags/sleep/" rel="tag"' in page
+
+
+# --- SEO ---------------------------------------------------------------------------------------
+
+
+def test_every_page_has_a_unique_title_description_canonical_and_social_tags(client):
+    """Each page has its own <title>, a description, a canonical link, Open Graph and Twitter tags."""
+    article = make_article(title="Sleep and magnesium", summary="How they relate.", tags=["sleep"])
+    make_article(tags=["sleep"])
+    urls = [*PUBLIC_PAGES, "/tags/sleep/", article.get_absolute_url()]
+    titles = set()
+    for url in urls:
+        page = html(client.get(url))
+        titles.add(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
+        assert meta(page, name="description"), url
+        assert f'<link rel="canonical" href="http://testserver{url}">' in page, url
+        for prop in ("og:title", "og:description", "og:url", "og:type", "og:site_name"):
+            assert meta(page, property=prop), (url, prop)
+        assert meta(page, name="twitter:card") == "summary", url
+        assert 'type="application/rss+xml"' in page and 'type="application/atom+xml"' in page
+    assert len(titles) == len(urls)
+    page = html(client.get(article.get_absolute_url()))
+    assert meta(page, name="description") == "How they relate."
+    assert meta(page, property="og:type") == "article"
+    assert meta(page, property="og:title") == "Sleep and magnesium"
+
+
+def json_ld(page):
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    assert len(blocks) == 1
+    return json.loads(blocks[0])
+
+
+def test_article_json_ld_is_valid_schema_org(client):
+    """The JSON-LD parses and names headline, dates, author, reviewer and keywords."""
+    article = make_article(
+        title="Magnesium and sleep",
+        author=make_author(name="Dana Reyes"),
+        reviewed_by="Dr. Sam Lee, MD",
+        tags=["magnesium", "sleep"],
+    )
+    data = json_ld(html(client.get(article.get_absolute_url())))
+    assert data["@context"] == "https://schema.org"
+    assert data["@type"] == "MedicalWebPage"
+    assert data["headline"] == "Magnesium and sleep"
+    assert data["url"] == "http://testserver/articles/" + article.slug + "/"
+    assert data["datePublished"].startswith(article.published_at.date().isoformat())
+    assert data["dateModified"]
+    assert data["author"] == {"@type": "Person", "name": "Dana Reyes", "description": "MSc, Registered Dietitian"}
+    assert data["reviewedBy"] == {"@type": "Person", "name": "Dr. Sam Lee, MD"}
+    assert data["keywords"] == ["magnesium", "sleep"]
+
+
+def test_json_ld_cannot_break_out_of_its_script_element(client):
+    """A title with </script> and an HTML comment stays inside the JSON, escaped, and round-trips."""
+    title = "</script><script>alert(1)</script><!-- & -->"
+    article = make_article(title=title, summary="</script>")
+    page = html(client.get(article.get_absolute_url()))
+    assert page.count("</script>") == 1
+    assert json_ld(page)["headline"] == title
+    assert dangerous_markup(page) == []
+
+
+def test_hostile_article_content_never_reaches_a_page_unescaped(client, editor_client):
+    """Script tags, onerror= and javascript: links in any field render inert on every page."""
+    hostile = '<script>alert(1)</script><img src=x onerror=alert(1)><a href="javascript:alert(1)">x</a>'
+    article = make_article(
+        title=hostile,
+        summary=hostile,
+        body=f"{hostile}\n\n[link](javascript:alert(1))\n\n## {hostile}\n",
+        tags=["<b onmouseover=alert(1)>tag</b>"],
+        references=[("<script>alert(1)</script>", "https://example.org/")],
+        author=make_author(name=hostile, bio=hostile, credentials=hostile),
+    )
+    tag_slug = article.tag_list[0].slug
+    for url in [*PUBLIC_PAGES, article.get_absolute_url(), f"/tags/{tag_slug}/"]:
+        page = html(client.get(url))
+        assert dangerous_markup(page) == [], url
+    for url in ("/feed/", "/feed/atom/"):
+        assert "<script" not in html(client.get(url))
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def _queries(client, url):
+    cache.clear()
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(context)
+
+
+def _articles_with_five_tags(start, stop):
+    return [
+        make_article(title=f"Counted {i}", tags=[f"tag{(i + k) % 12}" for k in range(5)], days_ago=i + 1)
+        for i in range(start, stop)
+    ]
+
+
+# The pages' own queries: home 2 (articles, their tags), list 3 (+ count), tag page 5 (tag, exists,
+# count, articles, tags), article 4 (article with author, tags, references, related). The rest
+# (1-2) belong to the layout: the protocol banner and the page cache's scheduling check.
+MAX_QUERIES = {"home": 5, "list": 6, "tag": 8, "article": 7}
+
+
+def test_query_counts_do_not_grow_with_content(client, django_assert_max_num_queries):
+    """Home, list, tag page and article page make as many queries with 60 articles as with 3."""
+    articles = _articles_with_five_tags(0, 3)
+    target = articles[0]
+    urls = {"home": "/", "list": "/articles/", "tag": "/tags/tag0/", "article": target.get_absolute_url()}
+    small = {name: _queries(client, url) for name, url in urls.items()}
+    _articles_with_five_tags(3, 60)
+    large = {name: _queries(client, url) for name, url in urls.items()}
+    assert small == large
+    for name, url in urls.items():
+        cache.clear()
+        with django_assert_max_num_queries(MAX_QUERIES[name]):
+            client.get(url)
