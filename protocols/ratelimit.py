@@ -16,6 +16,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from site_config.client_ip import get_client_ip
+
 from .models import RateLimitCounter
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
@@ -50,21 +52,6 @@ def parse_rate(value):
         raise ValueError(f"SIGNUP_RATE_LIMIT must look like '5/10m' or 'off', not {value!r}")
     limit, amount, unit = int(match[1]), int(match[2] or 1), match[3]
     return Rate(limit=limit, seconds=amount * _UNIT_SECONDS[unit])
-
-
-def client_ip(request):
-    """The client address: REMOTE_ADDR, or the trusted proxy's header when configured.
-
-    With X-Forwarded-For the right-most entry is the one our proxy added; entries to its
-    left come from the client and can be forged.
-    """
-    header = settings.CLIENT_IP_HEADER
-    if header:
-        value = request.META.get(header, "")
-        parts = [part.strip() for part in value.split(",") if part.strip()]
-        if parts:
-            return parts[-1][:100]
-    return request.META.get("REMOTE_ADDR", "")[:100] or "unknown"
 
 
 def hit(scope, ident, rate, *, now=None):
@@ -116,4 +103,4 @@ def signup_limit(request):
     rate = parse_rate(settings.SIGNUP_RATE_LIMIT)
     if rate is None:
         return None
-    return hit("signup", client_ip(request), rate)
+    return hit("signup", get_client_ip(request), rate)

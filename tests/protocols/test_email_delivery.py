@@ -1,0 +1,131 @@
+"""The whole flow over real SMTP: an aiosmtpd server on loopback receives what the worker sends."""
+
+import email
+import email.policy
+import re
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client
+
+from protocols.models import EmailDelivery, Signup
+from tests.protocols.conftest import make_scheduled_tasks_due, run_worker
+
+
+class Inbox:
+    """aiosmtpd handler keeping every received message."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, parsed))
+        return "250 Message accepted for delivery"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_settings(settings):
+    port = free_port()
+    # pytest-django forces the in-memory backend: talk real SMTP for these tests.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    settings.SITE_URL = "http://testserver"
+    return port
+
+
+def start_server(port):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, inbox
+
+
+def body_text(message):
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def csrf_token(html):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def sign_up_through_the_form(client, protocol, address):
+    page = client.get(protocol.get_absolute_url())
+    response = client.post(
+        protocol.get_absolute_url(),
+        {"email": address, "consent": "on", "website": "", "csrfmiddlewaretoken": csrf_token(page.content.decode())},
+    )
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signup_email_received_link_followed_confirmed(smtp_settings):
+    """Sign up in the form, the worker delivers over SMTP, the emailed link confirms after one button press."""
+    from protocols.seed import seed_protocols
+
+    protocol = seed_protocols()
+    controller, inbox = start_server(smtp_settings)
+    try:
+        client = Client(enforce_csrf_checks=True)
+        sign_up_through_the_form(client, protocol, "Reader@Example.ORG")
+        run_worker()
+    finally:
+        controller.stop()
+
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == ["Reader@example.org"]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Unsubscribe"].strip().startswith("<http://testserver/protocols/unsubscribe/")
+    assert message.get_body(preferencelist=("html",)) is not None
+    link = re.search(r"http://testserver(/protocols/confirm/\S+/)", body_text(message)).group(1)
+
+    page = client.get(link)
+    assert page.status_code == 200
+    assert Signup.objects.get().status == Signup.Status.PENDING  # opening the link confirms nobody
+    response = client.post(link, {"csrfmiddlewaretoken": csrf_token(page.content.decode())})
+    assert response.status_code == 200
+    assert b"You are confirmed" in response.content
+    assert Signup.objects.get().status == Signup.Status.CONFIRMED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smtp_server_down_then_up_loses_nothing(smtp_settings):
+    """With the SMTP server down the signups stay and failures are recorded; once it is back every email arrives."""
+    from protocols.seed import seed_protocols
+
+    protocol = seed_protocols()
+    client = Client()
+    addresses = [f"reader{i}@example.org" for i in range(3)]
+    for address in addresses:
+        response = client.post(protocol.get_absolute_url(), {"email": address, "consent": "on"})
+        assert response.status_code == 302
+
+    run_worker()  # nothing listens on the port: every attempt fails
+    assert Signup.objects.count() == 3
+    deliveries = EmailDelivery.objects.all()
+    assert all(d.sent_at is None and d.attempts == 1 and d.last_error for d in deliveries)
+
+    controller, inbox = start_server(smtp_settings)
+    try:
+        make_scheduled_tasks_due()  # as if the backoff delay had passed
+        run_worker()
+    finally:
+        controller.stop()
+
+    assert sorted(rcpt[0] for rcpt, _ in inbox.messages) == addresses
+    assert EmailDelivery.objects.filter(sent_at__isnull=True).count() == 0
+    assert all(d.attempts == 2 for d in EmailDelivery.objects.all())
