@@ -49,7 +49,7 @@ def test_banner_costs_one_query_cold_and_none_warm(protocol, django_assert_num_q
 
 @pytest.mark.django_db
 def test_no_banner_is_cached_too(django_assert_num_queries):
-    """"Nothing announced" is cached as well, so pages without a banner cost no query either."""
+    """Nothing announced is cached as well, so pages without a banner cost no query either."""
     assert get_banner_protocol() is None
     with django_assert_num_queries(0):
         assert get_banner_protocol() is None

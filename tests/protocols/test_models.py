@@ -10,7 +10,7 @@ def test_description_is_rendered_and_sanitised_on_save(make_protocol):
     protocol = make_protocol(description="Hello **there**\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))")
     assert "<strong>there</strong>" in protocol.description_html
     assert "<script" not in protocol.description_html
-    assert "href=\"javascript" not in protocol.description_html
+    assert 'href="javascript' not in protocol.description_html
 
 
 @pytest.mark.django_db

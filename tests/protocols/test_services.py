@@ -80,7 +80,11 @@ def test_unsubscribed_address_can_rejoin_through_a_fresh_confirmation(
 ):
     """An unsubscribed address that signs up again is pending again and gets a new confirmation."""
     old = make_signup(
-        protocol, "u@example.org", status=Signup.Status.UNSUBSCRIBED, consent_text="old wording", confirmed_at=timezone.now()
+        protocol,
+        "u@example.org",
+        status=Signup.Status.UNSUBSCRIBED,
+        consent_text="old wording",
+        confirmed_at=timezone.now(),
     )
     result = signup(protocol, "u@example.org", django_capture_on_commit_callbacks)
     result.refresh_from_db()
@@ -134,7 +138,9 @@ def test_invalid_addresses_store_and_send_nothing(protocol, email, django_captur
 
 
 @pytest.mark.django_db
-def test_insert_race_returns_the_existing_signup(protocol, make_signup, monkeypatch, django_capture_on_commit_callbacks):
+def test_insert_race_returns_the_existing_signup(
+    protocol, make_signup, monkeypatch, django_capture_on_commit_callbacks
+):
     """When another request inserts the same address between lookup and insert, the outcome is the same."""
     winner = make_signup(protocol, "race@example.org", confirmation_sent_at=timezone.now())
     real_signup_for = services._signup_for
