@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -21,6 +22,7 @@ class ReferenceInline(admin.TabularInline):
     extra = 1
     fields = ["position", "title", "url"]
     ordering = ["position", "id"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class TagFilter(admin.SimpleListFilter):
@@ -69,7 +71,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tagged_items__tag")
+        return super().get_queryset(request).for_listing()
 
     @admin.display(description="published / scheduled", ordering="published_at")
     def publication(self, obj):
