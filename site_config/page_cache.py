@@ -17,6 +17,11 @@ How it fits together:
   all. Everything else goes to Django.
 * ``bump_content_version()`` writes a fresh, unique version: every stored page becomes
   unreachable on every worker at once. Signals call it on commit (site_config/apps.py).
+* A public page with a CSRF form (the protocol signup) is stored as a template: every
+  masked token of the rendering visitor is replaced by a placeholder, and the read path
+  fills in a fresh token for each visitor's own CSRF cookie (setting a new cookie when
+  the visitor has none). Such pages are ``private, no-cache`` for caches in front, and
+  no visitor ever receives another visitor's token.
 * Scheduled articles become public at ``published_at`` without any save, so no signal
   fires then. A stored page therefore never outlives the next scheduled publication time:
   its TTL is capped to it (the boundary is computed once per content version and kept in
@@ -38,6 +43,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Min
+from django.http import HttpResponse
+from django.middleware import csrf
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 
@@ -56,6 +63,8 @@ PRIVATE_CACHE_CONTROL = "private, no-cache"
 _HOP_HEADERS = {"content-length", "set-cookie", "date", "connection", "keep-alive", "transfer-encoding"}
 _NONCE = re.compile(r"'nonce-([^']+)'")
 _NONCE_PLACEHOLDER = "page-cache-nonce-placeholder"
+_CSRF_PLACEHOLDER = b"page-cache-csrf-token-placeholder"
+_CSRF_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{%d}(?![A-Za-z0-9])" % csrf.CSRF_TOKEN_LENGTH)
 # Models whose changes are visible on public pages, with the field (if any) that makes
 # an object public later without a save.
 CONTENT_MODELS = {
@@ -203,38 +212,52 @@ class PageCacheMiddleware:
         response = self.get_response(request)
         if not getattr(response, "cache_public_page", False):
             return response
-        if not self._shareable(request, response):
-            # Logged-in readers, pages that set a cookie (e.g. a CSRF token for a form)
-            # and anything the view marked private: never in a shared cache.
+        kind = self._classify(request, response)
+        patch_vary_headers(response, ["Cookie"])
+        if kind != "public":
+            # Logged-in readers, pages with a visitor's CSRF token or any other cookie,
+            # and anything the view marked private: never in a shared cache in front.
             response["Cache-Control"] = PRIVATE_CACHE_CONTROL
-            patch_vary_headers(response, ["Cookie"])
+            if kind == "csrf" and request.method == "GET" and version is not None:
+                self._store(request, response, version, csrf_secret=request.META["CSRF_COOKIE"])
             return response
         response["Cache-Control"] = PUBLIC_CACHE_CONTROL.format(max_age=_max_age())
-        patch_vary_headers(response, ["Cookie"])
         response["ETag"] = _etag(response.content)
         if request.method == "GET" and version is not None:
             self._store(request, response, version)
         return get_conditional_response(request, etag=response["ETag"], response=response)
 
     @staticmethod
-    def _shareable(request, response):
+    def _classify(request, response):
+        """ "public": the same for everyone; "csrf": the same but for the visitor's CSRF
+        token; None: not to be stored."""
         if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.streaming:
-            return False
-        if response.cookies or response.has_header("Set-Cookie"):
-            return False
-        # The CSRF token was used for this response (a form): its cookie is per visitor.
-        if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"):
-            return False
+            return None
         if _shared_cookie_names() & set(request.COOKIES):
-            return False
+            return None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            return False
+            return None
         cache_control = response.get("Cache-Control", "").lower()
-        return not any(word in cache_control for word in ("private", "no-store", "no-cache"))
+        if any(word in cache_control for word in ("private", "no-store", "no-cache")):
+            return None
+        # The CSRF token was used for this response (a form): its cookie is per visitor.
+        # (CsrfViewMiddleware has set its cookie by now and reset the "needs update" flag.)
+        cookies = set(response.cookies)
+        csrf_used = settings.CSRF_COOKIE_NAME in cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        if not csrf_used and not cookies and not response.has_header("Set-Cookie"):
+            return "public"
+        if (
+            csrf_used
+            and cookies <= {settings.CSRF_COOKIE_NAME}
+            and not settings.CSRF_USE_SESSIONS
+            and len(request.META.get("CSRF_COOKIE") or "") == csrf.CSRF_SECRET_LENGTH
+        ):
+            return "csrf"
+        return None
 
     @staticmethod
-    def _store(request, response, version):
+    def _store(request, response, version, csrf_secret=None):
         timeout = _page_timeout()
         try:
             boundary = next_publish_boundary(version)
@@ -258,12 +281,17 @@ class PageCacheMiddleware:
             body = body.replace(nonce.encode(), _NONCE_PLACEHOLDER.encode())
             headers = [(k, v.replace(nonce, _NONCE_PLACEHOLDER)) for k, v in headers]
             headers = [(k, ("W/" + v) if k.lower() == "etag" else v) for k, v in headers]
+        if csrf_secret:
+            body = _punch_csrf_holes(body, csrf_secret)
+            if body is None:
+                return
         entry = {
             "status": response.status_code,
             "headers": headers,
             "body": body,
-            "etag": response["ETag"] if not nonce else "W/" + response["ETag"],
+            "etag": None if csrf_secret else (response["ETag"] if not nonce else "W/" + response["ETag"]),
             "nonce": bool(nonce),
+            "csrf": bool(csrf_secret),
         }
         key = page_key(
             version,
@@ -277,6 +305,53 @@ class PageCacheMiddleware:
             _cache().set(key, entry, timeout)
         except Exception:
             logger.exception("page cache: could not store %s", request.path)
+
+
+def _punch_csrf_holes(body, secret):
+    """Replace every token of this visitor's CSRF secret by a placeholder, or None if unsafe."""
+
+    def replace(match):
+        token = match.group().decode()
+        return _CSRF_PLACEHOLDER if csrf._unmask_cipher_token(token) == secret else match.group()
+
+    punched = _CSRF_TOKEN.sub(replace, body)
+    if secret.encode() in punched or _CSRF_PLACEHOLDER not in punched:
+        # The secret in some other form, or no token found where one was used: unsafe to share.
+        return None
+    return punched
+
+
+def _csrf_cookie_secret(cookie_header):
+    """The visitor's CSRF secret from their cookie, if well-formed (as Django reads it)."""
+    if not cookie_header:
+        return None
+    name = settings.CSRF_COOKIE_NAME
+    for part in cookie_header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            value = value.strip()
+            try:
+                csrf._check_token_format(value)
+            except csrf.InvalidTokenFormat:
+                return None
+            return csrf._unmask_cipher_token(value) if len(value) == csrf.CSRF_TOKEN_LENGTH else value
+    return None
+
+
+def _csrf_cookie_header(secret):
+    """The Set-Cookie value Django's CsrfViewMiddleware would send for this secret."""
+    response = HttpResponse()
+    response.set_cookie(
+        settings.CSRF_COOKIE_NAME,
+        secret,
+        max_age=settings.CSRF_COOKIE_AGE,
+        domain=settings.CSRF_COOKIE_DOMAIN,
+        path=settings.CSRF_COOKIE_PATH,
+        secure=settings.CSRF_COOKIE_SECURE,
+        httponly=settings.CSRF_COOKIE_HTTPONLY,
+        samesite=settings.CSRF_COOKIE_SAMESITE,
+    )
+    return response.cookies[settings.CSRF_COOKIE_NAME].output(header="").strip()
 
 
 _STATUS_LINES = {200: "200 OK", 304: "304 Not Modified"}
@@ -334,8 +409,15 @@ class PageCacheWSGI:
             nonce = secrets.token_urlsafe(18)
             body = body.replace(_NONCE_PLACEHOLDER.encode(), nonce.encode())
             headers = [(k, v.replace(_NONCE_PLACEHOLDER, nonce)) for k, v in headers]
+        if hit.get("csrf"):
+            # Each visitor gets tokens for their own CSRF cookie, never the stored ones.
+            secret = _csrf_cookie_secret(environ.get("HTTP_COOKIE")) or csrf._get_new_csrf_string()
+            parts = body.split(_CSRF_PLACEHOLDER)
+            tokens = [csrf._mask_cipher_secret(secret).encode() for _ in parts[1:]]
+            body = b"".join(part for pair in zip(parts, [*tokens, b""], strict=True) for part in pair)
+            headers = [*headers, ("Set-Cookie", _csrf_cookie_header(secret))]
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and _etag_matches(if_none_match, hit["etag"]):
+        if if_none_match and hit["etag"] and _etag_matches(if_none_match, hit["etag"]):
             not_modified = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-language")]
             start_response(_STATUS_LINES[304], not_modified)
             return []

@@ -11,5 +11,9 @@ django_application = get_wsgi_application()
 from .page_cache import PageCacheWSGI  # noqa: E402 (needs settings configured above)
 
 # Anonymous GET/HEAD hits are answered from the shared cache without building a Django
-# request; everything else (and every miss) goes to Django.
-application = PageCacheWSGI(django_application)
+# request; everything else (and every miss) goes to Django. PAGE_CACHE_READ_PATH=0 turns
+# the read path off (benchmarks compare with and without it).
+if os.environ.get("PAGE_CACHE_READ_PATH", "1") == "0":
+    application = django_application
+else:
+    application = PageCacheWSGI(django_application)

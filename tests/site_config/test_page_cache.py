@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.middleware import csrf
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.urls import path
@@ -188,20 +189,56 @@ def test_drafts_are_never_cached_and_editors_preview_them_fresh(wsgi, client):
     assert wsgi.get(url).status == 404
 
 
-def test_a_page_with_a_form_is_never_stored_and_tokens_differ(wsgi, test_urls):
-    one = wsgi.get("/t/form/")
-    two = wsgi.get("/t/form/")
-    assert one.from_django and two.from_django
-    assert one.headers["cache-control"] == "private, no-cache"
-    assert "csrftoken=" in one.headers["set-cookie"]
-    assert one.body != two.body
+def _token(result):
+    return result.text.split('value="')[1].split('"')[0]
 
 
-def test_a_client_already_holding_a_csrf_cookie_still_gets_a_fresh_page(wsgi, test_urls):
+def _cookie_secret(result):
+    return result.headers["set-cookie"].split("csrftoken=")[1].split(";")[0]
+
+
+def test_a_form_page_never_hands_one_visitors_csrf_token_to_another(wsgi, test_urls):
+    """The form page is stored with holes where the token was; each visitor gets their own."""
+    first = wsgi.get("/t/form/")
+    second = wsgi.get("/t/form/")
+    third = wsgi.get("/t/form/")
+    assert first.from_django and not second.from_django and not third.from_django
+    for result in (first, second, third):
+        assert result.headers["cache-control"] == "private, no-cache"
+        assert "etag" not in result.headers
+        assert "placeholder" not in result.text
+        # The token in the page belongs to the cookie this visitor was given.
+        assert csrf._unmask_cipher_token(_token(result)) == _cookie_secret(result)
+    secrets = {_cookie_secret(r) for r in (first, second, third)}
+    assert len(secrets) == 3
+
+
+def test_a_visitor_with_a_csrf_cookie_gets_a_token_for_it(wsgi, test_urls):
     wsgi.get("/t/form/")
-    result = wsgi.get("/t/form/", headers={"Cookie": "csrftoken=" + "a" * 32})
-    assert result.from_django
-    assert wsgi.get("/t/form/", headers={"Cookie": "csrftoken=" + "a" * 32}).from_django
+    secret = "a" * 32
+    result = wsgi.get("/t/form/", headers={"Cookie": f"csrftoken={secret}"})
+    assert not result.from_django
+    assert csrf._unmask_cipher_token(_token(result)) == secret
+    assert _cookie_secret(result) == secret
+    junk = wsgi.get("/t/form/", headers={"Cookie": "csrftoken=not-a-valid-token"})
+    assert _cookie_secret(junk) != "not-a-valid-token"
+    assert csrf._unmask_cipher_token(_token(junk)) == _cookie_secret(junk)
+
+
+def test_a_token_from_the_cached_form_page_is_accepted_on_post(wsgi, test_urls):
+    wsgi.get("/t/form/")
+    page = wsgi.get("/t/form/")
+    assert not page.from_django
+    cookie = f"csrftoken={_cookie_secret(page)}"
+    ok = wsgi.request(
+        "/t/form/",
+        method="POST",
+        headers={"Cookie": cookie, "X-CSRFToken": _token(page)},
+    )
+    assert ok.status == 200
+    other = wsgi.get("/t/form/")
+    refused = wsgi.request("/t/form/", method="POST", headers={"Cookie": cookie, "X-CSRFToken": _token(other)})
+    assert refused.status == 403
 
 
 def test_a_csp_nonce_is_fresh_on_every_cached_response(wsgi, test_urls):

@@ -1,0 +1,179 @@
+"""`make bench`: the site under gunicorn (production config, DEBUG off) driven by wrk.
+
+For each URL: a fixed duration at 16 connections (2 wrk threads) after a warm-up, then
+requests/s, p50/p99 latency and the ratio to the static file's rate measured in the same
+run (wrk itself takes a share of this small machine, so only ratios compare). Finally each
+gunicorn worker's resident memory from /proc.
+
+    .venv/bin/python benchmarks/http_bench.py [--duration 10] [--connections 16] [--workers N]
+        [--worker-class sync|gthread --threads N] [--no-page-cache] [--json out.json]
+"""
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.server import gunicorn, prepare_site, rss_mb, run_django, site_env  # noqa: E402
+
+FIND_URLS = """
+import json
+from articles.models import Article
+from protocols.models import Protocol
+article = Article.objects.published().filter(slug__startswith="magnesium").first() or Article.objects.published().first()
+tag = article.tags.order_by("name").first() if article else None
+protocol = Protocol.objects.order_by("-id").first()
+print(json.dumps({
+    "article": article.get_absolute_url() if article else None,
+    "tag": f"/tags/{tag.slug}/" if tag else None,
+    "protocol": protocol.get_absolute_url() if protocol else None,
+}))
+"""
+
+TARGET_CACHEABLE = 0.8
+TARGET_DYNAMIC = 0.25
+P99_LIMIT_MS = 50
+RSS_LIMIT_MB = 120
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(output):
+    def latency(label):
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        return float(match[1]) * _UNITS[match[2]] if match else None
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors:(.*)", output)
+    return {
+        "rps": float(rate[1]) if rate else 0.0,
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "non_2xx": int(non2xx[1]) if non2xx else 0,
+        "socket_errors": socket_errors[1].strip() if socket_errors else "",
+    }
+
+
+def run_wrk(url, *, duration, connections, threads=2):
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+    return parse_wrk(output)
+
+
+def static_css_url(var_dir):
+    manifest = json.loads((Path(var_dir) / "staticfiles" / "staticfiles.json").read_text())
+    return "/static/" + manifest["paths"]["css/site.css"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py's choice")
+    parser.add_argument("--worker-class", default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--articles", type=int, default=30, help="synthetic articles besides the seed")
+    parser.add_argument("--no-page-cache", action="store_true", help="serve every request through Django")
+    parser.add_argument("--redis-url", default=None, help="use Redis as the cache (default: the file cache)")
+    parser.add_argument("--only", default=None, help="comma list of page names to run")
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        env = site_env(var_dir, REDIS_URL=args.redis_url, PAGE_CACHE_READ_PATH="0" if args.no_page_cache else None)
+        print(f"== preparing a seeded database in {var_dir}", flush=True)
+        prepare_site(env, extra_articles=args.articles)
+        urls = json.loads(run_django(env, FIND_URLS).strip().splitlines()[-1])
+        pages = [
+            ("static CSS", static_css_url(var_dir), "ceiling"),
+            ("home", "/", "cacheable"),
+            ("article", urls["article"], "cacheable"),
+            ("tag page", urls["tag"], "cacheable"),
+            ("article list", "/articles/", "cacheable"),
+            ("search", "/search/?q=magnesium", "dynamic"),
+            ("protocol", urls["protocol"], "dynamic"),
+        ]
+        if args.only:
+            wanted = {"static CSS", *args.only.split(",")}
+            pages = [page for page in pages if page[0] in wanted]
+        workers = args.workers
+        if workers is None:
+            import multiprocessing
+
+            workers = multiprocessing.cpu_count()
+        with gunicorn(env, workers=workers, worker_class=args.worker_class, threads=args.threads) as server:
+            for index, (name, path, kind) in enumerate(pages):
+                if path is None:
+                    continue
+                status, _, body = server.get(path)
+                if status != 200:
+                    print(f"-- {name} {path} answered {status} (feature missing?): not measured")
+                    pages[index] = (name, None, kind)
+            for _name, path, _ in pages:
+                if path:
+                    run_wrk(server.base_url + path, duration=2, connections=args.connections)
+            results = []
+            for name, path, kind in pages:
+                if path is None:
+                    print(f"-- {name}: no URL (feature missing), skipped")
+                    continue
+                result = run_wrk(server.base_url + path, duration=args.duration, connections=args.connections)
+                result.update(name=name, path=path, kind=kind)
+                results.append(result)
+                print(
+                    f"   {name:13} {result['rps']:9.0f} req/s  p50 {result['p50_ms']:7.2f} ms  "
+                    f"p99 {result['p99_ms']:7.2f} ms  {path}",
+                    flush=True,
+                )
+            time.sleep(0.5)
+            memory = {pid: rss_mb(pid) for pid in server.workers()}
+            errors = [line for line in server.log().splitlines() if '"level": "ERROR"' in line or "[ERROR]" in line]
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+    ceiling = results[0]["rps"] or 1.0
+    config = f"{workers} {args.worker_class or 'sync'} worker(s)" + (f" x {args.threads} threads" if args.threads else "")
+    cache = "off" if args.no_page_cache else ("Redis" if args.redis_url else "file cache")
+    print(f"\n== {config}, page cache: {cache}, {args.connections} connections, {args.duration}s per URL")
+    print(f"{'page':14} {'req/s':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8}  target")
+    failures = []
+    for result in results:
+        ratio = result["rps"] / ceiling
+        result["ratio"] = round(ratio, 3)
+        target = {"ceiling": None, "cacheable": TARGET_CACHEABLE, "dynamic": TARGET_DYNAMIC}[result["kind"]]
+        ok = (target is None or ratio >= target) and result["p99_ms"] < P99_LIMIT_MS and not result["non_2xx"]
+        if not ok:
+            failures.append(result["name"])
+        target_text = "" if target is None else f">= {target}"
+        print(
+            f"{result['name']:14} {result['rps']:9.0f} {ratio:6.2f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f}"
+            f"  {target_text:8} {'ok' if ok else 'MISSED'}"
+            + (f"  non-2xx: {result['non_2xx']}" if result["non_2xx"] else "")
+        )
+    for pid, mb in memory.items():
+        print(f"worker {pid}: RSS {mb:.1f} MB" + ("" if mb and mb < RSS_LIMIT_MB else "  OVER 120 MB"))
+        if not mb or mb >= RSS_LIMIT_MB:
+            failures.append(f"worker {pid} memory")
+    if errors:
+        print(f"{len(errors)} error lines in the server log, e.g.: {errors[0][:300]}")
+        failures.append("server errors")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"config": config, "cache": cache, "results": results, "rss_mb": list(memory.values())}, indent=2)
+        )
+    print("all targets met" if not failures else f"targets missed: {', '.join(failures)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
