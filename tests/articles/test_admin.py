@@ -310,3 +310,13 @@ def test_editors_can_publish_but_not_manage_users(editor_client):
     draft.refresh_from_db()
     assert draft.is_published
     assert editor_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+
+
+def test_a_single_version_can_be_viewed_read_only(admin_client):
+    """simple_history's version page opens for reading; its revert button is replaced by Restore."""
+    article = make_article(title="Readable version")
+    version = article.history.get()
+    url = reverse("admin:articles_article_simple_history", args=[article.pk, version.history_id])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "Readable version" in response.content.decode()

@@ -124,3 +124,13 @@ def test_scheduled_becomes_public_when_its_time_passes():
     article = make_scheduled()
     Article.objects.filter(pk=article.pk).update(published_at=timezone.now() - timedelta(seconds=1))
     assert Article.objects.published().filter(pk=article.pk).exists()
+
+
+def test_removing_tags_and_references_updates_the_newest_version():
+    """Removing a tag or deleting a reference after save() is reflected on the newest version too."""
+    article = make_article(tags=["zinc", "sleep"], references=[("Study", "https://example.org/s")])
+    article.tags.remove("sleep")
+    article.references.get().delete()
+    newest = article.history.first()
+    assert newest.tag_names == ["zinc"]
+    assert newest.references_snapshot == []

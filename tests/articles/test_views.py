@@ -111,6 +111,7 @@ def test_editors_preview_drafts_and_scheduled_articles(editor_client, make_hidde
     assert response.status_code == 200
     page = html(response)
     assert 'class="draft-notice"' in page and "not public" in page
+    assert ("Scheduled: not public until" in page) == article.is_scheduled
     assert meta(page, name="robots") == "noindex, nofollow"
     assert "no-cache" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
     assert not getattr(response, "cache_public_page", False)
