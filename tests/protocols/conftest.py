@@ -1,3 +1,5 @@
+from unittest import mock
+
 import pytest
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -52,6 +54,14 @@ def make_signup(db):
 def run_worker():
     """Run every ready task the way `manage.py db_worker` does, in this process; returns how many ran."""
     before = DBTaskResult.objects.finished().count()
+    # The worker closes "old" connections between tasks; inside a test's transaction that
+    # would close the test's own connection (PostgreSQL), so it is a no-op here.
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None):
+        _worker()
+    return DBTaskResult.objects.finished().count() - before
+
+
+def _worker():
     Worker(
         queue_names=["default"],
         interval=0,
@@ -62,7 +72,6 @@ def run_worker():
         worker_id="test-worker",
         excluded_queue_names=[],
     ).run()
-    return DBTaskResult.objects.finished().count() - before
 
 
 def make_scheduled_tasks_due():
