@@ -155,6 +155,8 @@ def test_article_list_is_newest_first_and_paginated_with_orphans(client):
     second = html(client.get("/articles/?page=2"))
     assert second.count('class="card"') == 13
     assert "Page 2 of 2" in second
+    assert '<link rel="canonical" href="http://testserver/articles/?page=2">' in second
+    assert "<title>All articles, page 2 " in second
     assert client.get("/articles/?page=3").status_code == 404
 
 
