@@ -12,7 +12,16 @@ def snapshot_on_version(sender, instance, history_instance, **kwargs):
     """Every new version starts with the tags and references stored at that moment."""
     if instance.pk is None:
         return
-    for field, value in instance.snapshot().items():
+    if history_instance.history_type == "-":
+        # Deleting: tags and references are already gone; keep what the last version had.
+        previous = instance.history.order_by("-history_date", "-history_id").first()
+        snapshot = {
+            "tag_names": previous.tag_names if previous else [],
+            "references_snapshot": previous.references_snapshot if previous else [],
+        }
+    else:
+        snapshot = instance.snapshot()
+    for field, value in snapshot.items():
         setattr(history_instance, field, value)
 
 
@@ -23,7 +32,10 @@ def snapshot_after_tag_change(sender, instance, action, **kwargs):
 
 
 @receiver([post_save, post_delete], sender=Reference)
-def snapshot_after_reference_change(sender, instance, **kwargs):
+def snapshot_after_reference_change(sender, instance, origin=None, **kwargs):
+    deleting_articles = isinstance(origin, Article) or getattr(origin, "model", None) is Article
+    if deleting_articles:
+        return  # a cascade: the last version must keep the references it had
     article = Article.objects.filter(pk=instance.article_id).first()
     if article is not None:
         article.refresh_history_snapshot()

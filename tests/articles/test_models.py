@@ -134,3 +134,14 @@ def test_removing_tags_and_references_updates_the_newest_version():
     newest = article.history.first()
     assert newest.tag_names == ["zinc"]
     assert newest.references_snapshot == []
+
+
+def test_deleting_an_article_keeps_its_last_tags_and_references_in_history():
+    """The deletion version still records the tags and references the article had."""
+    article = make_article(tags=["zinc"], references=[("Study", "https://example.org/s")])
+    pk = article.pk
+    article.delete()
+    deleted = Article.history.filter(id=pk).first()
+    assert deleted.history_type == "-"
+    assert deleted.tag_names == ["zinc"]
+    assert [ref["title"] for ref in deleted.references_snapshot] == ["Study"]
