@@ -16,7 +16,7 @@ def declared_roles():
             if exc.name != f"{app.name}.roles":
                 raise
             continue
-        for group, permissions in module.ROLES.items():
+        for group, permissions in getattr(module, "ROLES", {}).items():
             roles.setdefault(group, set()).update(permissions)
     return roles
 
