@@ -6,4 +6,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from . import signals  # noqa: F401 (connects the receivers)
+        from . import (
+            search_signals,  # noqa: F401 (keeps the search index in step)
+            signals,  # noqa: F401 (connects the receivers)
+        )

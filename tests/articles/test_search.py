@@ -1,0 +1,313 @@
+"""Search behaviour (articles/search.py); the same tests run on SQLite and on PostgreSQL."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.paginator import InvalidPage
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from articles import search
+from articles.models import Article
+from tests.articles.factories import make_article, make_scheduled
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def article(django_capture_on_commit_callbacks):
+    """Create an article and run the on-commit index update, as a real request would."""
+
+    def make(**fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            return make_article(**fields)
+
+    return make
+
+
+def titles(results):
+    return [hit.article.title for hit in results.hits]
+
+
+def test_empty_query_runs_no_query(django_assert_num_queries):
+    """Nothing to search for: no database query, an empty page, `ran` is False."""
+    for query in ("", "   ", "\x00", '"*^ -:', None):
+        with django_assert_num_queries(0):
+            results = search.search_articles(query)
+        assert not results.ran
+        assert results.hits == []
+        assert results.total == 0
+
+
+@pytest.mark.parametrize("query", ["cramps", "cramping", "Cramps", "cramp", "CRAMPED"])
+def test_stemming_and_case(article, query):
+    """Word forms and case find the same article."""
+    article(title="Night leg cramps", body="Many adults get cramps at night.")
+    article(title="Vitamin D basics", body="Sunlight and diet.")
+    assert titles(search.search_articles(query)) == ["Night leg cramps"]
+
+
+@pytest.mark.parametrize("query", ["cafe", "café", "CAFÉ", "naive", "naïve"])
+def test_accents_are_folded(article, query):
+    """Accented and unaccented spellings match each other."""
+    article(title="Coffee notes", body="A café culture and a naïve reader.")
+    assert titles(search.search_articles(query)) == ["Coffee notes"]
+
+
+def test_last_word_matches_as_prefix(article):
+    """The last word is a prefix ("magn" finds magnesium); earlier words are whole words."""
+    article(title="Magnesium for leg cramps", body="Magnesium glycinate at night.")
+    assert titles(search.search_articles("magn")) == ["Magnesium for leg cramps"]
+    assert titles(search.search_articles("cramps magn")) == ["Magnesium for leg cramps"]
+    assert titles(search.search_articles("magn cramps")) == []
+
+
+def test_all_words_must_match(article):
+    """Two words find the articles containing both, in any field."""
+    article(title="Magnesium and sleep", body="Evening routine.")
+    article(title="Magnesium and muscles", body="Cramps after exercise.")
+    assert titles(search.search_articles("magnesium cramps")) == ["Magnesium and muscles"]
+    assert titles(search.search_articles("sleep cramps")) == []
+
+
+def test_title_above_summary_and_tags_above_body(article):
+    """Title matches rank first, then summary or tag matches, then body-only matches."""
+    body_only = article(
+        title="Night routines",
+        summary="What to do in the evening.",
+        body="Zinc, zinc and more zinc: " + "zinc " * 30,
+    )
+    in_summary = article(title="Minerals explained", summary="Covers zinc and iron.", body="Intro text.")
+    in_tags = article(title="Immune support", summary="Winter advice.", body="Intro text.", tags=["zinc"])
+    in_title = article(title="Zinc", summary="A mineral.", body="One mention of nothing relevant.")
+    order = [hit.article.pk for hit in search.search_articles("zinc").hits]
+    assert order[0] == in_title.pk
+    assert set(order[1:3]) == {in_summary.pk, in_tags.pk}
+    assert order[3] == body_only.pk
+
+
+def test_only_published_articles_anywhere(article, monkeypatch):
+    """Drafts and scheduled articles never appear: not in hits, counts, facets or suggestions."""
+    article(title="Public magnesium guide", tags=["public-tag"])
+    article(title="Draft magnesium plan", published=False, tags=["draft-tag"])
+    scheduled = article(
+        title="Scheduled magnesium news",
+        tags=["future-tag"],
+        published_at=timezone.now() + timedelta(days=1),
+    )
+    results = search.search_articles("magnesium")
+    assert titles(results) == ["Public magnesium guide"]
+    assert results.total == 1
+    assert [facet.slug for facet in results.facets] == ["public-tag"]
+    assert search.search_articles("draft").total == 0
+    assert search.search_articles("magnesium", tag="draft-tag").total == 0
+    # "Did you mean" must not lead to a word only drafts use.
+    assert search.search_articles("plam").suggestion == ""
+
+    # Time passes: the scheduled article becomes public without being saved again.
+    later = timezone.now() + timedelta(days=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert set(titles(search.search_articles("magnesium"))) == {"Public magnesium guide", scheduled.title}
+
+
+def test_staff_entry_point_includes_drafts(article):
+    """The admin's search (article_ids_matching) finds drafts and scheduled articles too."""
+    public = article(title="Iron basics")
+    draft = article(title="Iron draft", published=False)
+    scheduled = article(title="Iron soon", published_at=timezone.now() + timedelta(days=3))
+    assert set(search.article_ids_matching("iron")) == {public.pk, draft.pk, scheduled.pk}
+    assert search.article_ids_matching("") == []
+
+
+def test_tag_facets_and_narrowing(article):
+    """Facets count the matching articles per tag; a tag narrows the results."""
+    article(title="Magnesium and sleep", tags=["magnesium", "sleep"])
+    article(title="Magnesium and cramps", tags=["magnesium", "cramps"])
+    article(title="Sleep hygiene", tags=["sleep"])
+    results = search.search_articles("magnesium")
+    assert {(facet.slug, facet.count) for facet in results.facets} == {("magnesium", 2), ("sleep", 1), ("cramps", 1)}
+    assert results.facets[0].slug == "magnesium"
+    narrowed = search.search_articles("magnesium", tag="sleep")
+    assert titles(narrowed) == ["Magnesium and sleep"]
+    assert narrowed.tag.slug == "sleep"
+    assert [facet.slug for facet in narrowed.facets] == ["magnesium"]
+    assert search.search_articles("magnesium", tag="no-such-tag").total == 0
+
+
+def test_pagination_ten_a_page(article):
+    """Ten results a page, in rank order across pages; an impossible page raises InvalidPage."""
+    for n in range(22):
+        article(title=f"Omega {n}", slug=f"omega-{n}", days_ago=n + 1)
+    first = search.search_articles("omega")
+    assert first.total == 22
+    assert len(first.hits) == 10
+    assert first.page_obj.paginator.num_pages == 2  # 22 = 10 + 12: orphans, no last page of 2
+    second = search.search_articles("omega", page=2)
+    seen = [hit.article.pk for hit in first.hits + second.hits]
+    assert len(seen) == len(set(seen)) == 22
+    with pytest.raises(InvalidPage):
+        search.search_articles("omega", page=3)
+    with pytest.raises(InvalidPage):
+        search.search_articles("omega", page=0)
+
+
+def test_snippet_marks_matches_and_escapes_the_rest(article):
+    """The snippet wraps matched words in <mark>; any HTML in the text arrives escaped."""
+    article(
+        title="Escaping",
+        body="Text with `<script>alert('x')</script>` inside, about magnesium & friends <b>bold</b>.",
+    )
+    hit = search.search_articles("magnesium").hits[0]
+    assert "<mark>magnesium</mark>" in hit.snippet
+    assert "<script" not in hit.snippet
+    assert "&amp; friends" in hit.snippet
+    # SQLite shows the tag as escaped text; PostgreSQL's ts_headline leaves tags out.
+    assert "&lt;script&gt;" in hit.snippet or "script" not in hit.snippet
+    assert "<b>" not in hit.snippet
+    assert hit.snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_results_prefetch_tags(article, django_assert_max_num_queries):
+    """Listing the tags of every hit costs no query per hit."""
+    for n in range(10):
+        article(title=f"Selenium {n}", slug=f"selenium-{n}", tags=["selenium", f"t{n}", f"u{n}"])
+    results = search.search_articles("selenium")
+    with django_assert_max_num_queries(0):
+        names = [[tag.name for tag in hit.article.tags.all()] for hit in results.hits]
+    assert len(names) == 10 and all(len(tags) == 3 for tags in names)
+
+
+def test_did_you_mean_when_nothing_found(article):
+    """A misspelling that finds nothing suggests the index's own word, with its count."""
+    article(title="Magnesium glycinate", body="Gentle on the stomach.", tags=["magnesium"])
+    article(title="Magnesium citrate", body="Can loosen the bowels.")
+    results = search.search_articles("magnesuim")
+    assert results.total == 0
+    assert results.suggestion == "magnesium"
+    assert results.suggestion_total == 2
+    assert [tag.slug for tag in results.popular_tags] == ["magnesium"]
+    assert search.search_articles("magnesuim glycinate").suggestion == "magnesium glycinate"
+    two_edits = search.search_articles("magnisum")
+    assert two_edits.suggestion == "magnesium", two_edits
+
+
+def test_did_you_mean_when_a_close_word_finds_far_more(article):
+    """Few results for a rare word next to a common one: the common one is suggested."""
+    article(title="Mercury in fish", body="A rare word: magnesum.")
+    for n in range(12):
+        article(title=f"Magnesium {n}", slug=f"mg-{n}")
+    results = search.search_articles("magnesum")
+    assert results.total == 1
+    assert results.suggestion == "magnesium"
+    assert results.suggestion_total == 12
+    assert search.search_articles("magnesium").suggestion == ""
+
+
+INJECTIONS = [
+    '"',
+    'magnesium"',
+    "*",
+    "magnesium*",
+    "NEAR(",
+    "NEAR(magnesium cramps, 2)",
+    "AND",
+    "magnesium AND",
+    "magnesium OR cramps",
+    "NOT magnesium",
+    "-x",
+    "-magnesium",
+    "col:x",
+    "title:magnesium",
+    "{title body}: magnesium",
+    "^",
+    "^magnesium",
+    "magnesium:*",
+    "'; DROP TABLE articles_article; --",
+    "1' OR '1'='1",
+    "' UNION SELECT password FROM auth_user --",
+    "<script>alert(1)</script>",
+    "😀 magnesium 🧂",
+    "mag\x00nesium",
+    "\x00",
+    "x" * 10_000,
+    "magnesium " * 2_000,
+    "C++ don't o'neil",
+    "a & b | !c <-> d",
+    "\\ \\\\ %s %(x)s ?",
+]
+
+
+@pytest.mark.parametrize("query", INJECTIONS, ids=lambda q: repr(q[:30]))
+def test_any_input_is_safe(article, query):
+    """Operators, SQL, HTML, emoji, NUL bytes and huge inputs neither raise nor act as syntax."""
+    article(title="Magnesium and cramps", body="Title words and col x.")
+    results = search.search_articles(query)
+    plain = search.search_articles(" ".join(search.clean_query(query)))
+    assert [hit.article.pk for hit in results.hits] == [hit.article.pk for hit in plain.hits]
+    assert Article.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "same_as"),
+    [
+        ("title:magnesium", "title magnesium"),
+        ('magnesium"', "magnesium"),
+        ("-cramps", "cramps"),
+        ("NEAR(magnesium", "near magnesium"),
+        ("magnesium AND cramps", "magnesium and cramps"),
+    ],
+)
+def test_syntax_means_plain_words(article, query, same_as):
+    """FTS syntax in the input means nothing beyond its words."""
+    article(title="Magnesium and cramps", body="Near the title of it.")
+    article(title="Magnesium", body="Other.")
+    assert titles(search.search_articles(query)) == titles(search.search_articles(same_as))
+    assert search.clean_query(query) == search.clean_query(same_as)
+
+
+def test_long_queries_are_capped():
+    """Input is cut to MAX_QUERY_CHARS characters and MAX_WORDS words."""
+    assert len(search.clean_query("word " * 100)) == search.MAX_WORDS
+    assert search.clean_query("y" * 10_000) == ["y" * search.MAX_QUERY_CHARS]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=300), tag=st.one_of(st.none(), st.text(max_size=30)))
+def test_property_any_text_never_raises(query, tag):
+    """Arbitrary text as query and tag: search_articles returns results, never raises."""
+    results = search.search_articles(query, tag=tag)
+    assert results.total >= 0
+
+
+@pytest.fixture
+def _hypothesis_corpus(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_article(title="Magnesium and leg cramps", body="Night cramps, magnesium glycinate.", tags=["magnesium"])
+        make_scheduled(title="Scheduled magnesium", body="Not yet.")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_property_results_are_published_matches(_hypothesis_corpus, query):
+    """Whatever the text, every hit is published and the snippet holds no raw tag but <mark>."""
+    results = search.search_articles(query)
+    for hit in results.hits:
+        assert hit.article.is_published
+        assert hit.snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_admin_mixin_searches_the_index(article, rf):
+    """SearchIndexAdminMixin: the admin box finds drafts by stemmed words, and slugs still match."""
+    from django.contrib import admin
+
+    class ArticleSearchAdmin(search.SearchIndexAdminMixin, admin.ModelAdmin):
+        search_fields = ["slug"]
+
+    draft = article(title="Leg cramps at night", slug="night-draft", published=False)
+    other = article(title="Other", slug="other-one")
+    model_admin = ArticleSearchAdmin(Article, admin.site)
+    queryset, _ = model_admin.get_search_results(rf.get("/"), Article.objects.all(), "cramping")
+    assert list(queryset) == [draft]
+    queryset, _ = model_admin.get_search_results(rf.get("/"), Article.objects.all(), "other-one")
+    assert list(queryset) == [other]

@@ -1,0 +1,175 @@
+"""The search index follows every change on commit, and can be rebuilt."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+from taggit.models import Tag
+
+from articles import search
+from articles.models import Article
+from tests.articles.factories import make_article
+
+pytestmark = pytest.mark.django_db
+
+
+def found(query):
+    return [hit.article.pk for hit in search.search_articles(query).hits]
+
+
+def staff_found(query):
+    return search.article_ids_matching(query)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """A context manager running the on-commit callbacks (the index update) at its end."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_create_edit_and_delete(committed):
+    """A new article is found, an edit replaces the old words, a deleted one is gone."""
+    with committed():
+        article = make_article(title="Chromium picolinate", body="Blood sugar.")
+    assert found("chromium") == [article.pk]
+    with committed():
+        article.title = "Berberine basics"
+        article.save()
+    assert found("chromium") == []
+    assert found("berberine") == [article.pk]
+    with committed():
+        article.delete()
+    assert found("berberine") == []
+    assert staff_found("berberine") == []
+
+
+def test_publish_and_unpublish(committed):
+    """A draft is not found until published; unpublishing hides it again."""
+    with committed():
+        article = make_article(title="Creatine for older adults", published=False)
+    assert found("creatine") == []
+    assert staff_found("creatine") == [article.pk]
+    with committed():
+        article.status = Article.Status.PUBLISHED
+        article.published_at = timezone.now() - timedelta(minutes=1)
+        article.save()
+    assert found("creatine") == [article.pk]
+    with committed():
+        article.status = Article.Status.DRAFT
+        article.save()
+    assert found("creatine") == []
+
+
+def test_tags_added_removed_renamed_deleted(committed):
+    """Tag names are searchable and follow add, remove, rename and delete."""
+    with committed():
+        article = make_article(title="An article", body="Nothing special.")
+    assert found("ashwagandha") == []
+    with committed():
+        article.tags.add("Ashwagandha")
+    assert found("ashwagandha") == [article.pk]
+    with committed():
+        tag = Tag.objects.get(name="Ashwagandha")
+        tag.name = "Rhodiola"
+        tag.save()
+    assert found("ashwagandha") == []
+    assert found("rhodiola") == [article.pk]
+    with committed():
+        article.tags.remove(tag)
+    assert found("rhodiola") == []
+    with committed():
+        article.tags.add("Taurine")
+    with committed():
+        Tag.objects.filter(name="Taurine").delete()
+    assert found("taurine") == []
+
+
+def test_tag_cleared_from_the_tag_side(committed):
+    """Removing a tag from all its articles at once reindexes those articles."""
+    with committed():
+        first = make_article(title="First", tags=["glycine"])
+        second = make_article(title="Second", tags=["glycine"])
+    assert sorted(found("glycine")) == sorted([first.pk, second.pk])
+    tag = Tag.objects.get(name="glycine")
+    with committed():
+        tag.articles_taggedarticle_items.all().delete()
+    assert found("glycine") == []
+
+
+def test_rolled_back_changes_are_not_indexed(committed):
+    """Nothing is indexed before commit; a rolled-back save leaves the index alone."""
+    from django.db import transaction
+
+    with committed():
+        article = make_article(title="Quercetin")
+    with committed():
+        try:
+            with transaction.atomic():
+                article.title = "Something else"
+                article.save()
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+    assert found("quercetin") == [article.pk]
+
+
+def test_bulk_paths_need_a_reindex(committed):
+    """QuerySet.update() sends no signal: index_articles() or the rebuild command fixes it."""
+    with committed():
+        article = make_article(title="Inositol")
+    Article.objects.filter(pk=article.pk).update(title="Taurine")
+    assert found("taurine") == []
+    search.index_articles([article.pk])
+    assert found("taurine") == [article.pk]
+    Article.objects.filter(pk=article.pk).update(title="Glutamine")
+    call_command("rebuild_search_index")
+    assert found("glutamine") == [article.pk]
+    assert found("taurine") == []
+
+
+def test_rebuild_command_indexes_everything_and_vocabulary(capsys):
+    """rebuild_search_index indexes bulk-created articles and refreshes the word counts."""
+    Article.objects.bulk_create(
+        [
+            Article(
+                title=f"Probiotic {n}",
+                slug=f"probiotic-{n}",
+                summary="Gut.",
+                body="Strains.",
+                status="published",
+                published_at=timezone.now() - timedelta(days=1),
+            )
+            for n in range(5)
+        ]
+    )
+    assert found("probiotic") == []
+    call_command("rebuild_search_index")
+    assert "Indexed 5 articles" in capsys.readouterr().out
+    assert search.search_articles("probiotic").total == 5
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT docs FROM {search.TERM_TABLE} WHERE term = %s", ["probiotic"])
+        assert cursor.fetchone()[0] == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_follows_real_commits_after_all_migrations():
+    """With real transactions (no test wrapper) and every migration applied, saves index on commit."""
+    article = make_article(title="Electrolytes", tags=["hydration"])
+    assert found("electrolytes") == [article.pk]
+    assert found("hydration") == [article.pk]
+    article.title = "Sodium"
+    article.save()
+    assert found("sodium") == [article.pk]
+    article.delete()
+    assert found("sodium") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_leaves_no_stale_index_rows():
+    """Between transactional tests the articles are flushed; the index must not keep them."""
+    # The previous test deleted its article; a fresh one reusing an id must not inherit words.
+    assert found("electrolytes") == []
+    make_article(title="Fresh")
+    assert found("hydration") == []
