@@ -34,6 +34,7 @@ class ArticleQuerySet(models.QuerySet):
             self.exclude(pk=article.pk)
             .filter(tagged_items__tag__in=shared_tags)
             .annotate(shared_tags=Count("tagged_items"))
+            .only("title", "slug", "summary", "published_at")  # what a related-article card shows
             .order_by("-shared_tags", "-published_at", "-id")[:limit]
         )
 
