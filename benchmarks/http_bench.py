@@ -27,7 +27,8 @@ FIND_URLS = """
 import json
 from articles.models import Article
 from protocols.models import Protocol
-article = Article.objects.published().filter(slug__startswith="magnesium").first() or Article.objects.published().first()
+published = Article.objects.published()
+article = published.filter(slug__startswith="magnesium").first() or published.first()
 tag = article.tags.order_by("name").first() if article else None
 protocol = Protocol.objects.order_by("-id").first()
 print(json.dumps({
@@ -63,8 +64,8 @@ def parse_wrk(output):
 
 def run_wrk(url, *, duration, connections, threads=2):
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
-    output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
-    return parse_wrk(output)
+    output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True)  # noqa: S603
+    return parse_wrk(output.stdout)
 
 
 def static_css_url(var_dir):
@@ -142,7 +143,9 @@ def main(argv=None):
         shutil.rmtree(var_dir, ignore_errors=True)
 
     ceiling = results[0]["rps"] or 1.0
-    config = f"{workers} {args.worker_class or 'sync'} worker(s)" + (f" x {args.threads} threads" if args.threads else "")
+    config = f"{workers} {args.worker_class or 'sync'} worker(s)"
+    if args.threads:
+        config += f" x {args.threads} threads"
     cache = "off" if args.no_page_cache else ("Redis" if args.redis_url else "file cache")
     print(f"\n== {config}, page cache: {cache}, {args.connections} connections, {args.duration}s per URL")
     print(f"{'page':14} {'req/s':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8}  target")
@@ -168,9 +171,8 @@ def main(argv=None):
         print(f"{len(errors)} error lines in the server log, e.g.: {errors[0][:300]}")
         failures.append("server errors")
     if args.json:
-        Path(args.json).write_text(
-            json.dumps({"config": config, "cache": cache, "results": results, "rss_mb": list(memory.values())}, indent=2)
-        )
+        summary = {"config": config, "cache": cache, "results": results, "rss_mb": list(memory.values())}
+        Path(args.json).write_text(json.dumps(summary, indent=2))
     print("all targets met" if not failures else f"targets missed: {', '.join(failures)}")
     return 0
 

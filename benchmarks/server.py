@@ -48,7 +48,7 @@ def site_env(var_dir, **extra):
 
 
 def manage(env, *args, timeout=600, check=True):
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
         [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=check
     )
 
@@ -92,7 +92,7 @@ for n in range(count):
 def run_django(env, code, *args, timeout=300):
     """Run a snippet with Django set up in a subprocess (same settings as the server)."""
     wrapper = "import django, sys; django.setup(); sys.argv = ['snippet', *sys.argv[1:]]; exec(sys.stdin.read())"
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603
         [PYTHON, "-c", wrapper, *args],
         cwd=ROOT,
         env=env,
@@ -163,7 +163,7 @@ def gunicorn(env, *, workers=2, worker_class=None, threads=None, port=None, log_
     if threads:
         args += ["--threads", str(threads)]
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(args, cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(args, cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     server = Server(process, port, log_path)
     try:
         deadline = time.monotonic() + startup_timeout

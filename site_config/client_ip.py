@@ -1,5 +1,7 @@
 """The client address used for rate limits and the admin lockout (django-axes)."""
 
+import ipaddress
+
 from django.conf import settings
 
 
@@ -16,3 +18,12 @@ def get_client_ip(request):
         if parts:
             return parts[-1][:100]
     return request.META.get("REMOTE_ADDR", "")[:100] or "unknown"
+
+
+def axes_client_ip(request):
+    """The same address for django-axes, whose log column accepts only real IP addresses."""
+    address = get_client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None

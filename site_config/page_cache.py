@@ -416,6 +416,8 @@ class PageCacheWSGI:
             tokens = [csrf._mask_cipher_secret(secret).encode() for _ in parts[1:]]
             body = b"".join(part for pair in zip(parts, [*tokens, b""], strict=True) for part in pair)
             headers = [*headers, ("Set-Cookie", _csrf_cookie_header(secret))]
+        # Says which responses skipped Django (for operators and the live tests).
+        headers = [*headers, ("X-Page-Cache", "hit")]
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and hit["etag"] and _etag_matches(if_none_match, hit["etag"]):
             not_modified = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-language")]

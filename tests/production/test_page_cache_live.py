@@ -1,0 +1,184 @@
+"""The page cache under a real gunicorn with two workers sharing one cache.
+
+Runs with the file cache by default and again in CI with REDIS_URL (several app servers).
+"""
+
+import json
+import time
+import urllib.parse
+from pathlib import Path
+
+from benchmarks.server import http_get
+from tests.production.conftest import csrf_token, set_cookie_value
+
+LOGIN_AS_EDITOR = """
+from django.contrib.auth import get_user_model
+from django.test import Client
+user, _ = get_user_model().objects.get_or_create(
+    username="live-editor", defaults={"is_staff": True, "is_superuser": True}
+)
+client = Client()
+client.force_login(user)
+print(client.cookies["sessionid"].value)
+"""
+
+
+def fetch_many(server, path, count=12, **kwargs):
+    """Separate connections: gunicorn's sync workers take them in turn, so both workers answer."""
+    return [server.get(path, **kwargs) for _ in range(count)]
+
+
+def warm(server, path):
+    server.get(path)
+    status, headers, body = server.get(path)
+    assert status == 200
+    assert headers.get("x-page-cache") == "hit", f"{path} was not served from the page cache"
+    return headers, body
+
+
+def test_cached_pages_carry_every_security_and_cache_header(server):
+    headers, _ = warm(server, "/")
+    csp = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["cache-control"] == "public, max-age=60, s-maxage=60"
+    assert headers["etag"].startswith('"')
+    assert "set-cookie" not in headers
+
+
+def test_a_publish_is_visible_on_the_very_next_request_on_every_worker(site, server):
+    for path in ("/", "/articles/", "/tags/magnesium/", "/feed/"):
+        warm(server, path)
+    site.edit(
+        'a = Article.objects.create(title="Live breaking story", slug="live-breaking-story", summary="New.",'
+        ' body="Body.", status="published", published_at=timezone.now() - timedelta(minutes=1));'
+        ' a.tags.set(["magnesium"])'
+    )
+    for path in ("/", "/articles/", "/tags/magnesium/", "/feed/"):
+        for status, _, body in fetch_many(server, path, count=6):
+            assert status == 200
+            assert b"Live breaking story" in body, path
+    warm(server, "/articles/live-breaking-story/")
+
+    site.edit('a = Article.objects.get(slug="live-breaking-story"); a.title = "Live story, corrected"; a.save()')
+    for status, _, body in fetch_many(server, "/articles/live-breaking-story/"):
+        assert status == 200 and b"Live story, corrected" in body
+
+    site.edit('a = Article.objects.get(slug="live-breaking-story"); a.tags.set(["zinc-news"])')
+    for _, _, body in fetch_many(server, "/articles/live-breaking-story/", count=4):
+        assert b"zinc-news" in body
+
+    site.edit('a = Article.objects.get(slug="live-breaking-story"); a.status = "draft"; a.save()')
+    assert {status for status, _, _ in fetch_many(server, "/articles/live-breaking-story/")} == {404}
+    for _, _, body in fetch_many(server, "/", count=4):
+        assert b"Live story, corrected" not in body
+
+    site.edit('a = Article.objects.get(slug="live-breaking-story"); a.status = "published"; a.save()')
+    assert {status for status, _, _ in fetch_many(server, "/articles/live-breaking-story/")} == {200}
+    site.edit('Article.objects.get(slug="live-breaking-story").delete()')
+    assert {status for status, _, _ in fetch_many(server, "/articles/live-breaking-story/")} == {404}
+
+
+def test_conditional_get_answers_304(server):
+    headers, _ = warm(server, "/articles/")
+    status, not_modified, body = server.get("/articles/", headers={"If-None-Match": headers["etag"]})
+    assert status == 304 and body == b""
+    assert not_modified["etag"] == headers["etag"]
+    assert not_modified.get("x-page-cache") == "hit"
+    status, _, _ = server.get("/articles/", headers={"If-None-Match": '"stale"'})
+    assert status == 200
+
+
+def test_form_page_gives_every_visitor_their_own_token_and_the_signup_works(site, server):
+    path = site.edit(
+        "from protocols.models import Protocol;"
+        " print(Protocol.objects.filter(status='open').first().get_absolute_url())"
+    ).strip()
+    answers = fetch_many(server, path, count=4)
+    tokens = {csrf_token(body.decode()) for _, _, body in answers}
+    cookies = {set_cookie_value(headers, "csrftoken") for _, headers, _ in answers}
+    assert len(tokens) == 4 and len(cookies) == 4 and None not in cookies
+    for _, headers, _ in answers:
+        assert "public" not in headers["cache-control"]
+        assert "private" in headers["cache-control"] or "no-store" in headers["cache-control"]
+    _, headers, body = answers[-1]
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": csrf_token(body.decode()), "email": "live@example.com", "consent": "on"}
+    )
+    status, response_headers, _ = server.get(
+        path,
+        method="POST",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={set_cookie_value(headers, 'csrftoken')}",
+        },
+    )
+    assert status == 302, status
+    assert response_headers["location"].endswith("/thanks/")
+    # Another visitor's token with this visitor's cookie is refused.
+    other_token = csrf_token(answers[0][2].decode())
+    status, _, _ = server.get(
+        path,
+        method="POST",
+        body=urllib.parse.urlencode({"csrfmiddlewaretoken": other_token, "email": "x@example.com", "consent": "on"}),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={set_cookie_value(headers, 'csrftoken')}",
+        },
+    )
+    assert status == 403
+
+
+def test_logged_in_staff_always_get_fresh_private_pages(site, server):
+    warm(server, "/")
+    session = site.edit(LOGIN_AS_EDITOR).strip().splitlines()[-1]
+    cookie = {"Cookie": f"sessionid={session}"}
+    status, headers, _ = server.get("/", headers=cookie)
+    assert status == 200 and "x-page-cache" not in headers
+    assert headers["cache-control"] == "private, no-cache"
+    site.edit(
+        'Article.objects.create(title="Staff sees this draft", slug="staff-draft", summary="s", body="b",'
+        ' status="draft")'
+    )
+    status, headers, body = server.get("/articles/staff-draft/", headers=cookie)
+    assert status == 200 and b"Staff sees this draft" in body
+    assert "no-store" in headers["cache-control"] and "x-page-cache" not in headers
+    # Drafts never reach the cache: the public still gets a 404, on every worker.
+    assert {status for status, _, _ in fetch_many(server, "/articles/staff-draft/", count=6)} == {404}
+
+
+def test_scheduled_article_becomes_visible_at_its_time_without_a_save(site, server):
+    warm(server, "/")
+    site.edit(
+        'Article.objects.create(title="Scheduled live story", slug="scheduled-live", summary="s", body="b",'
+        ' status="published", published_at=timezone.now() + timedelta(seconds=3))'
+    )
+    _, _, body = server.get("/")
+    assert b"Scheduled live story" not in body
+    time.sleep(3.5)
+    for _, _, body in fetch_many(server, "/", count=4):
+        assert b"Scheduled live story" in body
+
+
+def test_hashed_static_files_are_cached_for_a_year(site, server):
+    """whitenoise marks hashed names immutable (its max-age is ten years: at least the year asked for)."""
+    manifest = Path(site.env["DJANGO_VAR_DIR"]) / "staticfiles" / "staticfiles.json"
+    hashed = "/static/" + json.loads(manifest.read_text())["paths"]["css/site.css"]
+    status, headers, _ = http_get(server.port, hashed)
+    assert status == 200
+    directives = [d.strip() for d in headers["cache-control"].split(",")]
+    assert "immutable" in directives and "public" in directives
+    max_age = int(next(d for d in directives if d.startswith("max-age=")).split("=")[1])
+    assert max_age >= 31536000
+    _, _, page = server.get("/")
+    assert hashed.encode() in page
+
+
+def test_healthz_is_never_cached(server):
+    for status, headers, _ in fetch_many(server, "/healthz", count=3):
+        assert status == 200 and "x-page-cache" not in headers
