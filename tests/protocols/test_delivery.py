@@ -170,3 +170,20 @@ def test_every_email_has_a_working_unsubscribe_link(protocol, django_capture_on_
     response = client.post(url, {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     assert Signup.objects.get().status == Signup.Status.UNSUBSCRIBED
+
+
+@pytest.mark.django_db
+def test_requeue_emails_command(protocol, make_signup):
+    """`manage.py requeue_emails` queues overdue deliveries and says how many."""
+    import io
+
+    from django.core.management import call_command
+
+    signup = make_signup(protocol)
+    EmailDelivery.objects.create(
+        signup=signup, to_email=signup.email, next_attempt_at=timezone.now() - timezone.timedelta(hours=1)
+    )
+    out = io.StringIO()
+    call_command("requeue_emails", stdout=out)
+    assert "Queued 1 overdue email(s)." in out.getvalue()
+    assert DBTaskResult.objects.count() == 1
