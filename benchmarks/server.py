@@ -152,8 +152,13 @@ class Server:
 
 
 @contextmanager
-def gunicorn(env, *, workers=2, worker_class=None, threads=None, port=None, log_path=None, startup_timeout=60):
-    """Run gunicorn with the project's gunicorn.conf.py; always stopped on exit."""
+def gunicorn(
+    env, *, workers=2, worker_class=None, threads=None, port=None, log_path=None, startup_timeout=60, healthy=True
+):
+    """Run gunicorn with the project's gunicorn.conf.py; always stopped on exit.
+
+    Ready when /healthz says ok (or, with healthy=False, answers at all).
+    """
     port = port or free_port()
     log_path = Path(log_path or Path(env["DJANGO_VAR_DIR"]) / f"gunicorn-{port}.log")
     server_env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(workers))
@@ -171,8 +176,9 @@ def gunicorn(env, *, workers=2, worker_class=None, threads=None, port=None, log_
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{server.log()}")
             try:
-                status, _, body = server.get("/healthz", timeout=2)
-                if status == 200 and json.loads(body)["status"] == "ok" and len(server.workers()) >= workers:
+                status, _, body = server.get("/healthz", timeout=30)
+                ok = status == 200 and json.loads(body)["status"] == "ok"
+                if (ok or not healthy) and len(server.workers()) >= workers:
                     break
             except OSError:
                 pass
