@@ -1,21 +1,37 @@
 """The site banner's protocol, cached so a page costs at most one query for it."""
 
-from django.core.cache import cache
+from dataclasses import dataclass
 
-BANNER_CACHE_KEY = "protocols:banner:v1"
+from django.core.cache import cache
+from django.urls import reverse
+
+# Bump the suffix when BannerProtocol changes shape.
+BANNER_CACHE_KEY = "protocols:banner:v2"
 _MISSING = object()
 
 
+@dataclass(frozen=True)
+class BannerProtocol:
+    """What the banner needs, and nothing that breaks when the model changes."""
+
+    name: str
+    slug: str
+
+    def get_absolute_url(self):
+        return reverse("protocols:detail", kwargs={"slug": self.slug})
+
+
 def get_banner_protocol():
-    """The newest announced open protocol, or None; one query when the cache is cold."""
+    """The newest announced open protocol (a BannerProtocol) or None; one query when the cache is cold."""
     from .models import Protocol
 
-    protocol = cache.get(BANNER_CACHE_KEY, _MISSING)
-    if protocol is _MISSING:
-        protocol = Protocol.objects.for_banner().only("name", "slug").first()
+    banner = cache.get(BANNER_CACHE_KEY, _MISSING)
+    if banner is _MISSING:
+        row = Protocol.objects.for_banner().values_list("name", "slug").first()
+        banner = BannerProtocol(*row) if row else None
         # No timeout: saving or deleting any protocol deletes the key (see signals.py).
-        cache.set(BANNER_CACHE_KEY, protocol, timeout=None)
-    return protocol
+        cache.set(BANNER_CACHE_KEY, banner, timeout=None)
+    return banner
 
 
 def invalidate_banner():

@@ -96,10 +96,13 @@ def create_signup(*, protocol, email, now=None):
                         email=email,
                         consent_text=protocol.consent_text,
                         consented_at=now,
+                        confirmation_sent_at=now,
                     )
-                    signup.full_clean(validate_constraints=False)
+                    # The protocol is known to exist and the constraint is the database's
+                    # job (checking it here would race anyway): no extra queries.
+                    signup.full_clean(exclude=["protocol"], validate_unique=False, validate_constraints=False)
                     signup.save()
-                    _queue_confirmation(signup, now=now)
+                    _queue_confirmation(signup, now=now, save_signup=False)
                 elif signup.status == Signup.Status.UNSUBSCRIBED:
                     signup.status = Signup.Status.PENDING
                     signup.consent_text = protocol.consent_text
@@ -165,9 +168,10 @@ def unsubscribe(*, signup, now=None):
 # --- Delivery ---------------------------------------------------------------------------
 
 
-def _queue_confirmation(signup, *, now):
-    signup.confirmation_sent_at = now
-    signup.save(update_fields=["confirmation_sent_at"])
+def _queue_confirmation(signup, *, now, save_signup=True):
+    if save_signup:
+        signup.confirmation_sent_at = now
+        signup.save(update_fields=["confirmation_sent_at"])
     delivery = EmailDelivery.objects.create(
         signup=signup, kind=EmailDelivery.Kind.CONFIRMATION, to_email=signup.email, next_attempt_at=now
     )

@@ -42,9 +42,9 @@ def test_banner_picks_the_newest_announced_open_protocol(make_protocol):
 def test_banner_costs_one_query_cold_and_none_warm(protocol, django_assert_num_queries):
     """The banner lookup is one query with a cold cache and zero once cached."""
     with django_assert_num_queries(1):
-        assert get_banner_protocol().pk == protocol.pk
+        assert get_banner_protocol().slug == protocol.slug
     with django_assert_num_queries(0):
-        assert get_banner_protocol().pk == protocol.pk
+        assert get_banner_protocol().slug == protocol.slug
 
 
 @pytest.mark.django_db

@@ -313,3 +313,13 @@ def test_sitemap_lists_protocol_pages(protocol):
     """The sitemap includes each protocol's page."""
     response = Client().get("/sitemap.xml")
     assert protocol.get_absolute_url().encode() in response.content
+
+
+@pytest.mark.django_db
+def test_a_signup_post_costs_a_handful_of_queries(
+    protocol, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """A new signup is one lookup, two inserts and the queued task (plus the protocol): no extra round trips."""
+    Client().get("/protocols/")  # warm the banner cache
+    with django_assert_max_num_queries(7), django_capture_on_commit_callbacks(execute=True):
+        assert post_signup(Client(), protocol).status_code == 302
