@@ -187,3 +187,36 @@ def test_requeue_emails_command(protocol, make_signup):
     call_command("requeue_emails", stdout=out)
     assert "Queued 1 overdue email(s)." in out.getvalue()
     assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_immediate_task_backend_also_works(settings):
+    """With django-tasks' immediate backend (e.g. browser tests) the email is sent right after commit."""
+    from protocols.seed import seed_protocols
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    protocol = seed_protocols()
+    response = Client().post(protocol.get_absolute_url(), {"email": "now@example.org", "consent": "on"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert EmailDelivery.objects.get().sent_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_immediate_backend_failure_is_recorded_for_the_sweeper(settings):
+    """The immediate backend cannot defer a retry: the failure is recorded and requeue_emails resends it later."""
+    from protocols.seed import seed_protocols
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "tests.protocols.test_delivery.FailingBackend"
+    protocol = seed_protocols()
+    assert (
+        Client().post(protocol.get_absolute_url(), {"email": "later@example.org", "consent": "on"}).status_code == 302
+    )
+    delivery = EmailDelivery.objects.get()
+    assert delivery.attempts == 1 and delivery.sent_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.requeue_due_deliveries(now=delivery.next_attempt_at, grace=timezone.timedelta(0)) == 1
+    delivery.refresh_from_db()
+    assert delivery.sent_at is not None
+    assert len(mail.outbox) == 1
