@@ -11,7 +11,10 @@ class SignupForm(forms.Form):
         max_length=1000,
         strip=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false", "inputmode": "email"}),
-        error_messages={"required": "Enter your email address."},
+        error_messages={
+            "required": "Enter your email address.",
+            "max_length": f"Email addresses can be at most {MAX_EMAIL_LENGTH} characters long.",
+        },
     )
     consent = forms.BooleanField(
         required=True,
