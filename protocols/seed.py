@@ -8,7 +8,7 @@ SLEEP_PROTOCOL = {
     "name": "Sleep Protocol",
     "tagline": "Short emails on building steadier sleep habits, one small step at a time.",
     "description": """\
-The Sleep Protocol is a programme from this site for readers who want to work on their
+The Sleep Protocol is a program from this site for readers who want to work on their
 sleep habits one small step at a time. It is delivered by email: after you confirm your
 address, you receive a short series of emails.
 
