@@ -1,7 +1,9 @@
 """Real-browser tests: Playwright drives Debian's Chromium against Django's live server."""
 
+import io
 import os
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -57,5 +59,42 @@ def axe_violations():
             f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:5]}"
             for v in results.response["violations"]
         ]
+
+    return run
+
+
+@pytest.fixture
+def seeded(site, settings):
+    """The live site with the seed content (the article and the Sleep Protocol).
+
+    Links in emails point at the live server, so a test can follow them like a reader.
+    """
+    from django.core.management import call_command
+
+    settings.SITE_URL = site
+    call_command("seed_content", stdout=io.StringIO())
+    return site
+
+
+@pytest.fixture
+def deliver_emails(mailoutbox):
+    """Run the queued email tasks in this process, as `manage.py db_worker` would; return the outbox."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    def run():
+        # The worker closes "old" connections between tasks; the live server shares this
+        # test's connection (in-memory SQLite), so leave it open.
+        with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None):
+            Worker(
+                queue_names=["default"],
+                interval=0,
+                batch=True,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=None,
+                worker_id="browser-test-worker",
+                excluded_queue_names=[],
+            ).run()
+        return mailoutbox
 
     return run
