@@ -27,7 +27,7 @@ def reader_site(seeded):
         title="Night-time Cramps and Sleep",
         slug="night-time-cramps-and-sleep",
         summary="Why cramps wake some people at night, and what tends to help them sleep through.",
-        body="Cramps that strike at night can cut sleep short.\n\n## Stretching before bed\n\nA gentle calf stretch.\n",
+        body="Cramps that strike at night can cut sleep short.\n\n## Stretching before bed\n\nA calf stretch.\n",
         status=Article.Status.PUBLISHED,
         published_at=timezone.now() - timedelta(days=2),
     )
