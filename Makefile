@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format bench loadtest lighthouse migrate seed worker clean
+.PHONY: run serve test lint format bench bench-http loadtest lighthouse migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,20 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## bench: every page type under gunicorn (production config) against the static-file ceiling
+## with wrk, then the search benchmark (bench-search) when it is defined
+bench: bench-http
+	@if $(MAKE) -n bench-search >/dev/null 2>&1; then $(MAKE) --no-print-directory bench-search; fi
+
+## bench-http: only the HTTP benchmark, e.g. BENCH_ARGS="--duration 10 --workers 2 --no-page-cache"
+bench-http: $(RUNTIME_STAMP)
+	$(BIN)/python benchmarks/http_bench.py $(BENCH_ARGS)
+
+## loadtest: bounded load and fault tests on loopback (signup storms on SQLite and PostgreSQL,
+## publishing under read load, SMTP outage); CI runs it
+loadtest: $(DEV_STAMP)
+	RUN_LOADTESTS=1 $(BIN)/pytest tests/production/test_load.py -p no:randomly -v $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

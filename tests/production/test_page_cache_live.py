@@ -4,9 +4,12 @@ Runs with the file cache by default and again in CI with REDIS_URL (several app 
 """
 
 import json
+import os
 import time
 import urllib.parse
 from pathlib import Path
+
+import pytest
 
 from benchmarks.server import http_get
 from tests.production.conftest import csrf_token, set_cookie_value
@@ -182,3 +185,16 @@ def test_hashed_static_files_are_cached_for_a_year(site, server):
 def test_healthz_is_never_cached(server):
     for status, headers, _ in fetch_many(server, "/healthz", count=3):
         assert status == 200 and "x-page-cache" not in headers
+
+
+def test_with_redis_url_the_pages_live_in_redis(server):
+    """In the Redis run (CI), the server really shares its pages through Redis."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("file-cache run: REDIS_URL is not set")
+    import redis
+
+    warm(server, "/tags/")
+    keys = redis.Redis.from_url(url).keys("*page-cache:*")
+    assert any(b"page-cache:version" in key for key in keys)
+    assert any(b"page-cache:page:" in key for key in keys)
