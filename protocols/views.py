@@ -12,7 +12,7 @@ from . import services
 from .forms import SignupForm
 from .models import Protocol, Signup
 from .ratelimit import signup_limit
-from .tokens import LinkExpired, read_confirm_token, read_unsubscribe_token
+from .tokens import LinkExpired, email_digest, read_confirm_token, read_unsubscribe_token
 
 
 @cache_public_page
@@ -67,9 +67,9 @@ def thanks(request, slug):
     return render(request, "protocols/thanks.html", {"protocol": protocol})
 
 
-def _signup_from(signup_id, email):
+def _signup_from(signup_id, digest):
     signup = Signup.objects.select_related("protocol").filter(pk=signup_id).first()
-    if signup is None or signup.email.lower() != email:
+    if signup is None or email_digest(signup.email) != digest:
         return None
     return signup
 

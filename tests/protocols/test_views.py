@@ -323,3 +323,16 @@ def test_a_signup_post_costs_a_handful_of_queries(
     Client().get("/protocols/")  # warm the banner cache
     with django_assert_max_num_queries(7), django_capture_on_commit_callbacks(execute=True):
         assert post_signup(Client(), protocol).status_code == 302
+
+
+@pytest.mark.django_db
+def test_links_do_not_carry_the_address_in_clear(protocol, make_signup):
+    """Tokens bind to the address by a digest, so URLs (and access logs) do not reveal it."""
+    signup = make_signup(protocol, "private.person@example.org")
+    for token, salt in (
+        (make_confirm_token(signup), "protocols.confirm"),
+        (make_unsubscribe_token(signup), "protocols.unsubscribe"),
+    ):
+        payload = signing.loads(token, salt=salt)
+        assert "private.person" not in str(payload)
+        assert payload["s"] == signup.pk
