@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format bench bench-http loadtest lighthouse migrate seed worker clean
+.PHONY: run serve test lint format bench bench-http bench-search loadtest lighthouse migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ bench: bench-http
 ## bench-http: only the HTTP benchmark, e.g. BENCH_ARGS="--duration 10 --workers 2 --no-page-cache"
 bench-http: $(RUNTIME_STAMP)
 	$(BIN)/python benchmarks/http_bench.py $(BENCH_ARGS)
+
+## bench-search: search_articles() and /search/ at 10,000 and 100,000 generated articles on SQLite
+## and PostgreSQL, in throwaway databases (several minutes), e.g.
+## BENCH_SEARCH_ARGS="--sizes 10000 --backends sqlite"
+bench-search: $(RUNTIME_STAMP)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py bench_search $(BENCH_SEARCH_ARGS)
 
 ## loadtest: bounded load and fault tests on loopback (signup storms on SQLite and PostgreSQL,
 ## publishing under read load, SMTP outage); CI runs it
