@@ -11,6 +11,7 @@ gunicorn worker's resident memory from /proc.
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -136,8 +137,20 @@ def main(argv=None):
                     f"p99 {result['p99_ms']:7.2f} ms  {path}",
                     flush=True,
                 )
+            # The static file again at the end: the ceiling is the mean of both runs, so a
+            # change in background load during the run biases no page.
+            again = run_wrk(server.base_url + pages[0][1], duration=args.duration, connections=args.connections)
+            print(
+                f"   {'static again':13} {again['rps']:9.0f} req/s  p50 {again['p50_ms']:7.2f} ms  "
+                f"p99 {again['p99_ms']:7.2f} ms",
+                flush=True,
+            )
+            results[0]["rps_runs"] = [results[0]["rps"], again["rps"]]
+            results[0]["rps"] = (results[0]["rps"] + again["rps"]) / 2
+            results[0]["p99_ms"] = max(results[0]["p99_ms"], again["p99_ms"])
             time.sleep(0.5)
             memory = {pid: rss_mb(pid) for pid in server.workers()}
+            load = os.getloadavg()
             errors = [line for line in server.log().splitlines() if '"level": "ERROR"' in line or "[ERROR]" in line]
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -148,6 +161,7 @@ def main(argv=None):
         config += f" x {args.threads} threads"
     cache = "off" if args.no_page_cache else ("Redis" if args.redis_url else "file cache")
     print(f"\n== {config}, page cache: {cache}, {args.connections} connections, {args.duration}s per URL")
+    print(f"   load average at the end: {load[0]:.2f} (wrk and the workers account for about 2 on this machine)")
     print(f"{'page':14} {'req/s':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8}  target")
     failures = []
     for result in results:
