@@ -10,16 +10,20 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 from django.middleware import csrf
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.urls import path
 from django.utils import timezone
+from taggit.models import Tag
 
+from articles.models import Reference
+from protocols.seed import seed_protocols
 from site_config import page_cache
 from site_config.page_cache import bump_content_version, cache_public_page
-from tests.articles.factories import make_article, make_editor
+from tests.articles.factories import make_article, make_author, make_editor
 from tests.site_config.wsgi_client import PageCacheClient
 
 pytestmark = pytest.mark.django_db
@@ -327,3 +331,44 @@ def test_a_cache_outage_falls_back_to_django(wsgi, monkeypatch):
     result = wsgi.get("/")
     assert result.status == 200 and result.from_django
     bump_content_version()  # logs, does not raise
+
+
+def _rename_author(article):
+    author = make_author()
+    article.author = author
+    article.save()
+    author.name = "Renamed"
+    author.save()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda a: Reference.objects.create(article=a, title="Source", url="https://example.com"), id="ref"
+        ),
+        pytest.param(lambda a: a.references.all().delete(), id="ref-delete"),
+        pytest.param(_rename_author, id="author"),
+        pytest.param(lambda a: Tag.objects.get(name="sleep").save(), id="tag"),
+        pytest.param(lambda a: a.tags.add("new-tag"), id="tags-add"),
+        pytest.param(lambda a: a.tags.clear(), id="tags-clear"),
+        pytest.param(lambda a: seed_protocols(), id="protocol"),
+    ],
+)
+def test_every_content_model_bumps_the_version_on_commit(django_capture_on_commit_callbacks, change):
+    article = make_article(tags=["sleep"], references=[("Old", "https://example.org")])
+    before = page_cache.current_version(create=True)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        change(article)
+    assert page_cache.current_version() == before, "bumped before the commit"
+    for callback in callbacks:
+        callback()
+    assert page_cache.current_version() != before
+
+
+def test_a_rolled_back_change_bumps_nothing(django_capture_on_commit_callbacks):
+    before = page_cache.current_version(create=True)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        make_article()
+        raise RuntimeError("rollback")
+    assert page_cache.current_version() == before
