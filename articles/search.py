@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.html import escape
 from taggit.models import Tag
@@ -62,6 +62,8 @@ FEW_RESULTS = 3
 SUGGEST_GAIN = 5
 FACETS_SHOWN = 12
 SNIPPET_TOKENS = 32
+# What a result needs of its article (not the body: the snippet stands in for it).
+HIT_FIELDS = ("id", "title", "slug", "summary", "status", "published_at", "updated_at")
 POPULAR_TAGS_CACHE_SECONDS = 300
 
 # Marks a backend puts around matches in a snippet; stripped from indexed text, so they
@@ -117,6 +119,7 @@ def _is_prefix(words, index):
 class Hit:
     article: Article
     snippet: str  # safe HTML: escaped text with <mark> around matched words
+    tags: list = field(default_factory=list)  # the article's tags, by name
 
 
 @dataclass
@@ -160,9 +163,35 @@ def _tagged_sql():
     return f"SELECT content_object_id FROM {table} WHERE tag_id = %s"
 
 
+def _filters(id_column, *, tag_id, public, now):
+    """The public filter and the tag filter, as SQL to append to a match query.
+
+    Public: the article is not among the hidden ones, the complement of published()
+    read from articles_article when the query runs (a scheduled article turns public
+    with no save; a QuerySet.update() to draft hides at once). The hidden articles are
+    few, and each branch of the condition has an index; the published ones are nearly
+    all rows, so "NOT IN hidden" is the cheap way round.
+    """
+    sql, params = "", []
+    if public:
+        # Written out rather than built by the ORM on every search (a millisecond).
+        # tests/articles/test_search.py checks it against published() for every state.
+        statuses = [s for s in Article.Status.values if s != Article.Status.PUBLISHED]
+        table = connection.ops.quote_name(Article._meta.db_table)
+        sql += (
+            f" AND {id_column} NOT IN (SELECT id FROM {table} WHERE status IN ({_placeholders(statuses)})"
+            " OR published_at > %s OR published_at IS NULL)"
+        )
+        params += [*statuses, connection.ops.adapt_datetimefield_value(now)]
+    if tag_id is not None:
+        sql += f" AND {id_column} IN ({_tagged_sql()})"
+        params.append(tag_id)
+    return sql, params
+
+
 class SQLiteBackend:
     """FTS5. Filters use `+rowid` so SQLite walks the index's matches and checks each
-    against a set built once, instead of seeking the index once per tagged article."""
+    against a set built once, instead of rerunning the match for every listed id."""
 
     @staticmethod
     def match(words):
@@ -174,26 +203,7 @@ class SQLiteBackend:
 
     def filters(self, *, tag_id, public, now):
         """(SQL, params) appended to every match query: the public filter and the tag."""
-        sql, params = "", []
-        if public:
-            # The complement of published(), written so each branch uses an index
-            # (a full scan of articles_article reads every body).
-            hidden = (
-                Article.objects.filter(
-                    Q(status__in=[s for s in Article.Status.values if s != Article.Status.PUBLISHED])
-                    | Q(published_at__gt=now)
-                    | Q(published_at__isnull=True)
-                )
-                .order_by()
-                .values("id")
-            )
-            hidden_sql, hidden_params = hidden.query.sql_with_params()
-            sql += f" AND +rowid NOT IN ({hidden_sql})"
-            params += list(hidden_params)
-        if tag_id is not None:
-            sql += f" AND +rowid IN ({_tagged_sql()})"
-            params.append(tag_id)
-        return sql, params
+        return _filters("+rowid", tag_id=tag_id, public=public, now=now)
 
     def count(self, words, filters):
         filters, params = filters
@@ -282,8 +292,8 @@ class SQLiteBackend:
 
 
 class PostgresBackend:
-    """A stored weighted tsvector with GIN indexes; status and publication time are
-    copied into the row so the public filter needs no join."""
+    """A stored weighted tsvector with GIN indexes. The row's status and publication
+    time are a copy for inspecting the index; the public filter reads the articles."""
 
     @staticmethod
     def tsquery(words, weight=""):
@@ -298,14 +308,7 @@ class PostgresBackend:
 
     def filters(self, *, tag_id, public, now):
         """(SQL, params) appended to every match query: the public filter and the tag."""
-        sql, params = "", []
-        if public:
-            sql += " AND status = %s AND published_at <= %s"
-            params += [Article.Status.PUBLISHED, now]
-        if tag_id is not None:
-            sql += f" AND article_id IN ({_tagged_sql()})"
-            params.append(tag_id)
-        return sql, params
+        return _filters("article_id", tag_id=tag_id, public=public, now=now)
 
     @staticmethod
     @contextmanager
@@ -493,18 +496,15 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     # is_published (published() for one object). Fetched by primary key only: with
     # published()'s conditions in the same query SQLite, lacking ANALYZE statistics,
     # scans the (status, published_at) index over every public article instead.
-    articles = (
-        Article.objects.filter(pk__in=page_ids)
-        .defer("body", "body_html")
-        .select_related("author")
-        .prefetch_related("tags")
-        .in_bulk()
-    )
+    articles = Article.objects.filter(pk__in=page_ids).only(*HIT_FIELDS).in_bulk()
     if public:
         articles = {pk: article for pk, article in articles.items() if article.is_published}
     snippets = engine.snippets(words, page_ids)
+    tags = _tags_of(page_ids)
     page_obj.object_list = [
-        Hit(articles[pk], _snippet_html(snippets.get(pk), articles[pk].summary)) for pk in page_ids if pk in articles
+        Hit(articles[pk], _snippet_html(snippets.get(pk), articles[pk].summary), tags.get(pk, []))
+        for pk in page_ids
+        if pk in articles
     ]
     results.page_obj = page_obj
 
@@ -514,6 +514,25 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     if not results.total:
         results.popular_tags = popular_tags()
     return results
+
+
+def _tags_of(article_ids):
+    """{article id: [Tag, ...]} in one query. (taggit's prefetch_related("tags") costs a
+    millisecond of queryset building per article, more than the whole search.)"""
+    if not article_ids:
+        return {}
+    tagged = connection.ops.quote_name(TaggedArticle._meta.db_table)
+    table = connection.ops.quote_name(Tag._meta.db_table)
+    tags = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ta.content_object_id, t.id, t.name, t.slug FROM {tagged} AS ta JOIN {table} AS t "
+            f"ON t.id = ta.tag_id WHERE ta.content_object_id IN ({_placeholders(article_ids)}) ORDER BY t.name",
+            list(article_ids),
+        )
+        for article_id, tag_id, name, slug in cursor.fetchall():
+            tags.setdefault(article_id, []).append(Tag(id=tag_id, name=name, slug=slug))
+    return tags
 
 
 def article_ids_matching(query, *, include_unpublished=True):

@@ -174,7 +174,7 @@ def test_results_prefetch_tags(article, django_assert_max_num_queries):
         article(title=f"Selenium {n}", slug=f"selenium-{n}", tags=["selenium", f"t{n}", f"u{n}"])
     results = search.search_articles("selenium")
     with django_assert_max_num_queries(0):
-        names = [[tag.name for tag in hit.article.tags.all()] for hit in results.hits]
+        names = [[tag.name for tag in hit.tags] for hit in results.hits]
     assert len(names) == 10 and all(len(tags) == 3 for tags in names)
 
 
@@ -311,3 +311,30 @@ def test_admin_mixin_searches_the_index(article, rf):
     assert list(queryset) == [draft]
     queryset, _ = model_admin.get_search_results(rf.get("/"), Article.objects.all(), "other-one")
     assert list(queryset) == [other]
+
+
+def test_bounded_ranking_keeps_title_matches_and_caps_the_count(article, monkeypatch):
+    """Beyond CANDIDATES matches only the newest are ranked, but older title matches still
+    come first; counts stop at COUNT_CAP and say so."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    old_title_match = article(title="Boron", body="Trace mineral.", days_ago=400)
+    for n in range(7):
+        article(title=f"Minerals {n}", slug=f"minerals-{n}", body="Mentions boron once.", days_ago=n + 1)
+    results = search.search_articles("boron")
+    assert results.hits[0].article == old_title_match
+    assert results.total == 5 and results.total_capped and not results.complete
+    assert len(results.hits) == 4  # the 3 newest body matches and the title match
+
+
+def test_public_filter_matches_published_exactly(article):
+    """The index's public filter agrees with Article.objects.published() for every state."""
+    article(title="Zeaxanthin public")
+    article(title="Zeaxanthin draft", published=False)
+    article(title="Zeaxanthin scheduled", published_at=timezone.now() + timedelta(hours=1))
+    no_date = article(title="Zeaxanthin no date")
+    Article.objects.filter(pk=no_date.pk).update(published_at=None)  # only possible by bypassing save()
+    published = set(Article.objects.published().filter(title__startswith="Zeaxanthin").values_list("pk", flat=True))
+    results = search.search_articles("zeaxanthin")
+    assert {hit.article.pk for hit in results.hits} == published
+    assert results.total == len(published) == 1
