@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.server import gunicorn, prepare_site, rss_mb, run_django, site_env  # noqa: E402
+from benchmarks.server import cpu_seconds, gunicorn, prepare_site, rss_mb, run_django, site_env  # noqa: E402
 
 FIND_URLS = """
 import json
@@ -52,10 +52,12 @@ def parse_wrk(output):
         return float(match[1]) * _UNITS[match[2]] if match else None
 
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors:(.*)", output)
     return {
         "rps": float(rate[1]) if rate else 0.0,
+        "requests": int(total[1]) if total else 0,
         "p50_ms": latency("50"),
         "p99_ms": latency("99"),
         "non_2xx": int(non2xx[1]) if non2xx else 0,
@@ -63,10 +65,19 @@ def parse_wrk(output):
     }
 
 
-def run_wrk(url, *, duration, connections, threads=2):
+def run_wrk(url, *, duration, connections, threads=2, workers=()):
+    """wrk's figures, plus the gunicorn workers' CPU time per request.
+
+    CPU per request does not depend on what else the machine is doing, unlike req/s: it
+    is the figure to compare when other processes compete for the cores.
+    """
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    cpu_before = cpu_seconds(workers)
     output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True)  # noqa: S603
-    return parse_wrk(output.stdout)
+    result = parse_wrk(output.stdout)
+    if workers and result["requests"]:
+        result["cpu_us"] = (cpu_seconds(workers) - cpu_before) / result["requests"] * 1e6
+    return result
 
 
 def static_css_url(var_dir):
@@ -129,7 +140,12 @@ def main(argv=None):
                 if path is None:
                     print(f"-- {name}: no URL (feature missing), skipped")
                     continue
-                result = run_wrk(server.base_url + path, duration=args.duration, connections=args.connections)
+                result = run_wrk(
+                    server.base_url + path,
+                    duration=args.duration,
+                    connections=args.connections,
+                    workers=server.workers(),
+                )
                 result.update(name=name, path=path, kind=kind)
                 results.append(result)
                 print(
@@ -139,7 +155,12 @@ def main(argv=None):
                 )
             # The static file again at the end: the ceiling is the mean of both runs, so a
             # change in background load during the run biases no page.
-            again = run_wrk(server.base_url + pages[0][1], duration=args.duration, connections=args.connections)
+            again = run_wrk(
+                server.base_url + pages[0][1],
+                duration=args.duration,
+                connections=args.connections,
+                workers=server.workers(),
+            )
             print(
                 f"   {'static again':13} {again['rps']:9.0f} req/s  p50 {again['p50_ms']:7.2f} ms  "
                 f"p99 {again['p99_ms']:7.2f} ms",
@@ -148,6 +169,8 @@ def main(argv=None):
             results[0]["rps_runs"] = [results[0]["rps"], again["rps"]]
             results[0]["rps"] = (results[0]["rps"] + again["rps"]) / 2
             results[0]["p99_ms"] = max(results[0]["p99_ms"], again["p99_ms"])
+            if "cpu_us" in again and "cpu_us" in results[0]:
+                results[0]["cpu_us"] = (results[0]["cpu_us"] + again["cpu_us"]) / 2
             time.sleep(0.5)
             memory = {pid: rss_mb(pid) for pid in server.workers()}
             load = os.getloadavg()
@@ -162,11 +185,16 @@ def main(argv=None):
     cache = "off" if args.no_page_cache else ("Redis" if args.redis_url else "file cache")
     print(f"\n== {config}, page cache: {cache}, {args.connections} connections, {args.duration}s per URL")
     print(f"   load average at the end: {load[0]:.2f} (wrk and the workers account for about 2 on this machine)")
-    print(f"{'page':14} {'req/s':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8}  target")
+    print(f"{'page':14} {'req/s':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} {'CPU us':>7} {'CPU ratio':>9}  target")
     failures = []
+    static_cpu = results[0].get("cpu_us")
     for result in results:
         ratio = result["rps"] / ceiling
         result["ratio"] = round(ratio, 3)
+        cpu = result.get("cpu_us")
+        # Static CPU per request / the page's: the throughput ratio on an otherwise idle machine.
+        result["cpu_ratio"] = round(static_cpu / cpu, 3) if cpu and static_cpu else None
+        cpu_text = f"{cpu:7.0f} {result['cpu_ratio']:9.2f}" if cpu and static_cpu else f"{'-':>7} {'-':>9}"
         target = {"ceiling": None, "cacheable": TARGET_CACHEABLE, "dynamic": TARGET_DYNAMIC}[result["kind"]]
         ok = (target is None or ratio >= target) and result["p99_ms"] < P99_LIMIT_MS and not result["non_2xx"]
         if not ok:
@@ -174,7 +202,7 @@ def main(argv=None):
         target_text = "" if target is None else f">= {target}"
         print(
             f"{result['name']:14} {result['rps']:9.0f} {ratio:6.2f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f}"
-            f"  {target_text:8} {'ok' if ok else 'MISSED'}"
+            f" {cpu_text}  {target_text:8} {'ok' if ok else 'MISSED'}"
             + (f"  non-2xx: {result['non_2xx']}" if result["non_2xx"] else "")
         )
     for pid, mb in memory.items():

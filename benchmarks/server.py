@@ -124,6 +124,18 @@ def worker_pids(master_pid):
     return [int(pid) for pid in children]
 
 
+def cpu_seconds(pids):
+    """User + system CPU time of these processes (from /proc), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid):
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
