@@ -417,7 +417,7 @@ class PostgresBackend:
         )
 
     def clear(self, cursor):
-        cursor.execute(f"DELETE FROM {PG_TABLE}")
+        cursor.execute(f"TRUNCATE {PG_TABLE}")  # no dead rows left for the GIN scans to skip
 
     def before_rebuild(self, cursor):
         # A GIN index built once over all rows is far faster to make, and to search,

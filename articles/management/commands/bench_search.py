@@ -241,6 +241,7 @@ def run_worker(size, stdout):
     return {
         "size": size,
         "backend": connection.vendor,
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
         "indexed": indexed,
         "generate_s": round(generate_seconds, 1),
         "build_s": round(build_seconds, 1),
@@ -337,7 +338,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  build {r['build_s']} s | search median {s['median_ms']} ms, p95 {s['p95_ms']} ms | "
             f"view median {v['median_ms']} ms, p95 {v['p95_ms']} ms | naive median {n['median_ms']} ms, "
-            f"p95 {n['p95_ms']} ms | {r['ratio_median']}x"
+            f"p95 {n['p95_ms']} ms | {r['ratio_median']}x | load average {r['load_average_at_end']}"
         )
         for kind, figures in r["by_kind"].items():
             self.stdout.write(f"    {kind:<18} median {figures['median_ms']:>7} ms  p95 {figures['p95_ms']:>7} ms")
