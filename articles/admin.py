@@ -15,6 +15,7 @@ from taggit.models import Tag
 from .forms import ArticleAdminForm
 from .history import compare, restore_version
 from .models import Article, Author, Reference
+from .search import SearchIndexAdminMixin
 
 
 class ReferenceInline(admin.TabularInline):
@@ -39,7 +40,7 @@ class TagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(SearchIndexAdminMixin, SimpleHistoryAdmin):
     form = ArticleAdminForm
     list_display = ["title", "status", "publication", "tag_names", "author", "updated_at"]
     list_filter = ["status", TagFilter, "author", "published_at"]

@@ -125,3 +125,17 @@ def test_property_view_never_fails(client, q, tag, page_number):
     """Arbitrary query, tag and page: a 200 or a 404 page, never a 500."""
     response = client.get("/search/", {"q": q, "tag": tag, "page": page_number})
     assert response.status_code in (200, 404)
+
+
+def test_admin_search_box_uses_the_index(client, article):
+    """The articles admin's search finds drafts by stemmed words through the search index."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-for-tests")
+    client.force_login(user)
+    article(title="Night cramps explained", slug="night-cramps", published=False)
+    article(title="Iron basics", slug="iron-basics")
+    response = client.get("/admin/articles/article/", {"q": "cramping"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Night cramps explained" in body and "Iron basics" not in body
