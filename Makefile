@@ -55,9 +55,9 @@ test: $(DEV_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## bench: every page type under gunicorn (production config) against the static-file ceiling
-## with wrk, then the search benchmark (bench-search) when it is defined
+## with wrk, then the search benchmark at 10,000 articles (`make bench-search` runs every size)
 bench: bench-http
-	@if $(MAKE) -n bench-search >/dev/null 2>&1; then $(MAKE) --no-print-directory bench-search; fi
+	$(MAKE) --no-print-directory bench-search BENCH_SEARCH_ARGS="$(or $(BENCH_SEARCH_ARGS),--sizes 10000)"
 
 ## bench-http: only the HTTP benchmark, e.g. BENCH_ARGS="--duration 10 --workers 2 --no-page-cache"
 bench-http: $(RUNTIME_STAMP)
