@@ -4,8 +4,13 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Sync workers, one per core: measured faster here than more workers or gthread for
-# database-backed pages (see the README's performance section).
+# Sync workers, one per core. Measured with `make bench` on the 2-core machine (README,
+# "Performance"; other suites shared the cores, so compare the workers' CPU per request):
+# cached pages cost ~300 us of worker CPU per request with 2 sync, 4 sync or 2 gthread x 4
+# alike; uncached ones (protocol form page 3.2-4.8 ms, search 7.4-10.4 ms) showed no
+# consistent winner across runs; gthread workers used ~58 MB each against ~52 MB. So: the
+# fewest processes that use both cores, the least memory, no threads. Behind a buffering
+# proxy (nginx) sync workers need no keep-alive; facing slow clients directly, use gthread.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = "sync"
 timeout = 30
