@@ -82,5 +82,18 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## lighthouse: Lighthouse scores (mobile) of four pages served by gunicorn with DEBUG off
+# The npm package goes into var/lighthouse (pinned; 13.x needs Node 22.19+, Debian has 20).
+# It never downloads a browser: it drives the system Chromium through CHROME_PATH.
+LIGHTHOUSE_VERSION ?= 12.8.2
+LIGHTHOUSE_PREFIX := var/lighthouse
+lighthouse: $(RUNTIME_STAMP)
+	@mkdir -p $(LIGHTHOUSE_PREFIX)
+	@[ "$$($(LIGHTHOUSE_PREFIX)/node_modules/.bin/lighthouse --version 2>/dev/null)" = "$(LIGHTHOUSE_VERSION)" ] || \
+	  PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix $(LIGHTHOUSE_PREFIX) --save-exact --no-audit --no-fund \
+	    --loglevel=error lighthouse@$(LIGHTHOUSE_VERSION)
+	CHROME_PATH="$${CHROME_PATH:-$$(command -v chromium || command -v chromium-browser)}" \
+	  $(BIN)/python benchmarks/lighthouse.py $(LIGHTHOUSE_ARGS)
+
 clean:
 	rm -rf $(VENV) var/cache var/staticfiles
