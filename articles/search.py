@@ -243,6 +243,11 @@ class SQLiteBackend:
         ranked.update({article_id: (0 if title_score < 0 else 1, score) for article_id, score, title_score in head})
         return ranked
 
+    def ranked(self, words, filters):
+        """(count, capped, {id: (tier, score)})."""
+        total, capped = self.count(words, filters)
+        return total, capped, (self.candidates(words, filters) if total else {})
+
     def snippets(self, words, ids):
         if not ids:
             return {}
@@ -327,51 +332,58 @@ class PostgresBackend:
     def count(self, words, filters):
         filters, params = filters
         with self._cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {PG_TABLE} "
-                f"WHERE document @@ to_tsquery(%s::regconfig, %s){filters} LIMIT %s) AS matches",
-                [PG_CONFIG, self.tsquery(words), *params, COUNT_CAP + 1],
-            )
+            cursor.execute(self._count_sql(filters), [PG_CONFIG, self.tsquery(words), *params, COUNT_CAP + 1])
             count = cursor.fetchone()[0]
         return min(count, COUNT_CAP), count > COUNT_CAP
 
-    def candidates(self, words, filters):
-        """{id: (tier, score)}: the newest matches anywhere, ranked on the whole
-        document, and the newest in the head, ranked on the head. Ranks are computed
-        after the LIMIT (in the outer query), so only for the rows returned."""
-        query = self.tsquery(words)
+    @staticmethod
+    def _count_sql(filters):
+        return (
+            f"SELECT count(*) FROM (SELECT 1 FROM {PG_TABLE} "
+            f"WHERE document @@ to_tsquery(%s::regconfig, %s){filters} LIMIT %s) AS matches"
+        )
+
+    def ranked(self, words, filters):
+        """(count, capped, {id: (tier, score)}) in one statement, one round trip.
+
+        Candidates: the newest matches anywhere, ranked on the whole document, and the
+        newest in the head, ranked on the head (title first). ts_rank runs in the outer
+        query, after the LIMIT: only for the rows kept.
+        """
+        query, title_query = self.tsquery(words), self.tsquery(words, weight="A")
         filters, params = filters
         newest = (
             "SELECT article_id FROM {table} WHERE {column} @@ to_tsquery(%s::regconfig, %s){filters} "
             "ORDER BY article_id DESC LIMIT %s"
         )
+        sql = (
+            f"SELECT 0, ({self._count_sql(filters)}), 0::float4, false "
+            "UNION ALL "
+            f"SELECT 1, article_id, ts_rank(%s::float4[], document, to_tsquery(%s::regconfig, %s)), false "
+            f"FROM {PG_TABLE} WHERE article_id = "
+            f"ANY(ARRAY({newest.format(table=PG_TABLE, column='document', filters=filters)})) "
+            "UNION ALL "
+            "SELECT 2, article_id, ts_rank(%s::float4[], head, to_tsquery(%s::regconfig, %s)), "
+            f"head @@ to_tsquery(%s::regconfig, %s) FROM {PG_TABLE} WHERE article_id = "
+            f"ANY(ARRAY({newest.format(table=PG_TABLE, column='head', filters=filters)}))"
+        )
+        sql_params = [
+            *(PG_CONFIG, query, *params, COUNT_CAP + 1),
+            *(PG_WEIGHTS, PG_CONFIG, query, PG_CONFIG, query, *params, CANDIDATES),
+            *(PG_WEIGHTS, PG_CONFIG, query, PG_CONFIG, title_query, PG_CONFIG, query, *params, CANDIDATES),
+        ]
         with self._cursor() as cursor:
-            cursor.execute(
-                f"SELECT article_id, ts_rank(%s::float4[], document, to_tsquery(%s::regconfig, %s)) FROM {PG_TABLE} "
-                f"WHERE article_id = ANY(ARRAY({newest.format(table=PG_TABLE, column='document', filters=filters)}))",
-                [PG_WEIGHTS, PG_CONFIG, query, PG_CONFIG, query, *params, CANDIDATES],
-            )
-            anywhere = cursor.fetchall()
-            cursor.execute(
-                f"SELECT article_id, ts_rank(%s::float4[], head, to_tsquery(%s::regconfig, %s)), "
-                f"head @@ to_tsquery(%s::regconfig, %s) FROM {PG_TABLE} "
-                f"WHERE article_id = ANY(ARRAY({newest.format(table=PG_TABLE, column='head', filters=filters)}))",
-                [
-                    PG_WEIGHTS,
-                    PG_CONFIG,
-                    query,
-                    PG_CONFIG,
-                    self.tsquery(words, weight="A"),
-                    PG_CONFIG,
-                    query,
-                    *params,
-                    CANDIDATES,
-                ],
-            )
-            head = cursor.fetchall()
-        ranked = {article_id: (2, -rank) for article_id, rank in anywhere}
-        ranked.update({article_id: (0 if in_title else 1, -rank) for article_id, rank, in_title in head})
-        return ranked
+            cursor.execute(sql, sql_params)
+            rows = cursor.fetchall()
+        count, scores = 0, {}
+        for kind, value, rank, in_title in rows:
+            if kind == 0:
+                count = value
+            elif kind == 1:
+                scores.setdefault(value, (2, -rank))
+            else:
+                scores[value] = (0 if in_title else 1, -rank)
+        return min(count, COUNT_CAP), count > COUNT_CAP, scores
 
     def snippets(self, words, ids):
         if not ids:
@@ -450,8 +462,7 @@ def backend():
 
 def _ranked_ids(engine, words, *, tag_id, public):
     filters = engine.filters(tag_id=tag_id, public=public, now=timezone.now())
-    total, capped = engine.count(words, filters)
-    scores = engine.candidates(words, filters) if total else {}
+    total, capped, scores = engine.ranked(words, filters)
     ranked = sorted(scores, key=lambda article_id: (*scores[article_id], -article_id))
     complete = total <= CANDIDATES and not capped
     if complete:
