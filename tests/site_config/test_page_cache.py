@@ -372,3 +372,10 @@ def test_a_rolled_back_change_bumps_nothing(django_capture_on_commit_callbacks):
         make_article()
         raise RuntimeError("rollback")
     assert page_cache.current_version() == before
+
+
+def test_gunicorns_entry_point_is_the_read_path_around_django():
+    from site_config import wsgi
+
+    assert isinstance(wsgi.application, page_cache.PageCacheWSGI)
+    assert wsgi.application.application is wsgi.django_application
