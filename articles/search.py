@@ -57,6 +57,7 @@ COUNT_CAP = 1_000
 # The last word matches as a prefix only from this length: "a*" would expand to
 # thousands of terms and cost more than any ordinary query.
 PREFIX_MIN_LENGTH = 3
+PREFIX_EXPANSIONS = 20
 # "Did you mean" is offered when a query finds at most this many articles.
 FEW_RESULTS = 3
 SUGGEST_GAIN = 5
@@ -108,8 +109,41 @@ def clean_query(query):
     return _WORD.findall(fold(unicodedata.normalize("NFKC", text)))[:MAX_WORDS]
 
 
+class Terms(tuple):
+    """The cleaned words, and how the last one matches (see terms_for())."""
+
+    prefix = False  # the last word matches as a prefix
+    expansions = ()  # the index's commonest words starting with it (SQLite matches these)
+
+
+def terms_for(words):
+    """Terms for the words: the last one is a prefix unless the index knows it as a word.
+
+    "magn" finds magnesium; "wellness", a word of the index, is matched as itself (with
+    stemming) and not as a prefix too, which would pull in every form of "well". On
+    SQLite the prefix becomes an OR of the commonest words starting with it: FTS5 merges a
+    real prefix query's postings in full before returning anything (tens of ms for a
+    common prefix at 100,000 articles) but reads an OR lazily, stopping at the LIMIT.
+    """
+    terms = Terms(words)
+    last = words[-1] if words else ""
+    if len(last) < PREFIX_MIN_LENGTH:
+        return terms
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {TERM_TABLE} WHERE term = %s", [last])
+        if cursor.fetchone():
+            return terms
+        cursor.execute(
+            f"SELECT term FROM {TERM_TABLE} WHERE term > %s AND term < %s ORDER BY docs DESC, term LIMIT %s",
+            [last, last + "\uffff", PREFIX_EXPANSIONS],
+        )
+        terms.expansions = tuple(row[0] for row in cursor.fetchall())
+    terms.prefix = True
+    return terms
+
+
 def _is_prefix(words, index):
-    return index == len(words) - 1 and len(words[index]) >= PREFIX_MIN_LENGTH
+    return index == len(words) - 1 and getattr(words, "prefix", False)
 
 
 # --- Results ----------------------------------------------------------------------------
@@ -195,11 +229,20 @@ class SQLiteBackend:
 
     @staticmethod
     def match(words):
+        """FTS5 query text: every word a quoted phrase (quotes doubled), all required."""
+
+        def quoted(word):
+            return '"' + word.replace('"', '""') + '"'
+
         phrases = []
         for i, word in enumerate(words):
-            phrase = '"' + word.replace('"', '""') + '"'
-            phrases.append(phrase + "*" if _is_prefix(words, i) else phrase)
-        return " ".join(phrases)
+            if not _is_prefix(words, i):
+                phrases.append(quoted(word))
+            elif words.expansions:
+                phrases.append("(" + " OR ".join(quoted(w) for w in words.expansions) + ")")
+            else:
+                phrases.append(quoted(word) + "*")
+        return " AND ".join(phrases)
 
     def filters(self, *, tag_id, public, now):
         """(SQL, params) appended to every match query: the public filter and the tag."""
@@ -495,6 +538,7 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
         results.page_obj = Paginator([], per_page).page(1)
         return results
     results.ran = True
+    words = terms_for(words)
     engine = backend()
     public = not include_unpublished
     ranked, results.total, results.complete, results.total_capped = _ranked_ids(
@@ -554,7 +598,7 @@ def article_ids_matching(query, *, include_unpublished=True):
     words = clean_query(query)
     if not words:
         return []
-    ranked, *_ = _ranked_ids(backend(), words, tag_id=None, public=not include_unpublished)
+    ranked, *_ = _ranked_ids(backend(), terms_for(words), tag_id=None, public=not include_unpublished)
     return ranked
 
 
@@ -684,7 +728,7 @@ def suggest(words, total, *, engine=None, public=True):
             (_correction(word, replace_known=replace_known) if len(word) >= 3 and word.isalpha() else None) or word
             for word in words
         ]
-        if corrected != words:
+        if corrected != list(words):
             break
     else:
         return "", 0

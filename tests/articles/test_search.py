@@ -63,6 +63,15 @@ def test_last_word_matches_as_prefix(article):
     assert titles(search.search_articles("magn cramps")) == []
 
 
+def test_known_last_word_is_not_a_prefix(article):
+    """A last word the index knows matches as that word; an unknown one as a prefix."""
+    zinc = article(title="Zinc lozenges")
+    zincite = article(title="Zincite crystals")
+    assert titles(search.search_articles("zinc")) == [zinc.title]
+    assert titles(search.search_articles("zinci")) == [zincite.title]
+    assert set(titles(search.search_articles("zin"))) == {zinc.title, zincite.title}
+
+
 def test_all_words_must_match(article):
     """Two words find the articles containing both, in any field."""
     article(title="Magnesium and sleep", body="Evening routine.")
