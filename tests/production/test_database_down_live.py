@@ -20,7 +20,8 @@ def silent_database():
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(64)  # never accept(): connections complete, nobody answers
-        yield f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/site"
+        # sslmode=disable: one connection attempt per request (libpq's "prefer" tries twice).
+        yield f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/site?sslmode=disable"
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_pages_and_healthz_answer_503_quickly(request, tmp_path, database):
         assert status == 503
         assert b'"database": "down"' in body
         assert time.monotonic() - started < CONNECT_TIMEOUT * 2 + 3
-        for path in ("/", "/articles/", "/protocols/"):
+        for path in ("/", "/protocols/"):
             started = time.monotonic()
             status, headers, body = server.get(path, timeout=30)
             elapsed = time.monotonic() - started
@@ -48,6 +49,6 @@ def test_pages_and_healthz_answer_503_quickly(request, tmp_path, database):
             assert b"Temporarily unavailable" in body or b"Something went wrong" in body
             assert b"Traceback" not in body and b"postgres" not in body
             assert elapsed < CONNECT_TIMEOUT * 2 + 3, (path, elapsed)
-        status, _, body = server.get("/")
-        assert status == 503 and b"Temporarily unavailable" in body
-        assert headers.get("retry-after") == "30" or status == 503
+            if path == "/":
+                assert status == 503 and b"Temporarily unavailable" in body
+                assert headers["retry-after"] == "30"
