@@ -343,7 +343,17 @@ def test_public_filter_matches_published_exactly(article):
     article(title="Zeaxanthin scheduled", published_at=timezone.now() + timedelta(hours=1))
     no_date = article(title="Zeaxanthin no date")
     Article.objects.filter(pk=no_date.pk).update(published_at=None)  # only possible by bypassing save()
+    search.index_articles([no_date.pk])  # the documented step after QuerySet.update()
     published = set(Article.objects.published().filter(title__startswith="Zeaxanthin").values_list("pk", flat=True))
     results = search.search_articles("zeaxanthin")
     assert {hit.article.pk for hit in results.hits} == published
     assert results.total == len(published) == 1
+
+
+def test_bulk_update_never_shows_a_hidden_article(article):
+    """A QuerySet.update() to draft without reindexing never shows the draft on a page."""
+    hidden = article(title="Lutein guide")
+    Article.objects.filter(pk=hidden.pk).update(status=Article.Status.DRAFT)
+    assert titles(search.search_articles("lutein")) == []
+    search.index_articles([hidden.pk])
+    assert search.search_articles("lutein").total == 0
