@@ -74,6 +74,7 @@ class PageCacheClient:
 
         before = self.inner.calls
         # As Django's test Client does: keep the test's connection open between requests.
+        signals.request_started.disconnect(close_old_connections)
         signals.request_finished.disconnect(close_old_connections)
         try:
             chunks = self.app(environ, start_response)
@@ -81,6 +82,7 @@ class PageCacheClient:
             if hasattr(chunks, "close"):
                 chunks.close()
         finally:
+            signals.request_started.connect(close_old_connections)
             signals.request_finished.connect(close_old_connections)
         headers = {}
         for name, value in captured["headers"]:
