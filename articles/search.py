@@ -50,7 +50,7 @@ MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
 PER_PAGE = 10
 # How many matches each candidate set may hold (see the module docstring).
-CANDIDATES = 500
+CANDIDATES = 300
 # Matches are counted up to here, no further: an exact count of a common word reads
 # every match (PostgreSQL: 300 ms at 100,000 articles). Beyond it the page says "more than".
 COUNT_CAP = 1_000
@@ -225,7 +225,7 @@ class SQLiteBackend:
         return " AND ".join(phrases)
 
     def filters(self, *, tag_id, public, now):
-        """(SQL, params) appended to every match query: the public filter and the tag.
+        """(SQL, params, WITH clause, its params) for every match query: public and tag filters.
 
         Public: the article is not among the hidden ones, the complement of published()
         read from articles_article when the query runs (a scheduled article turns public
@@ -235,59 +235,74 @@ class SQLiteBackend:
         the ORM on every search; a test checks it against published() for every state.
         """
         sql, params = _tag_filter("+rowid", tag_id)
+        with_sql, with_params = "", []
         if public:
             statuses = [s for s in Article.Status.values if s != Article.Status.PUBLISHED]
             table = connection.ops.quote_name(Article._meta.db_table)
-            sql += (
-                f" AND +rowid NOT IN (SELECT id FROM {table} WHERE status IN ({_placeholders(statuses)}) "
+            # Computed once per statement (MATERIALIZED), however many parts use it.
+            with_sql = (
+                f"WITH search_hidden(id) AS MATERIALIZED (SELECT id FROM {table} "
+                f"WHERE status IN ({_placeholders(statuses)}) "
                 f"UNION ALL SELECT id FROM {table} WHERE published_at > %s "
-                f"UNION ALL SELECT id FROM {table} WHERE published_at IS NULL)"
+                f"UNION ALL SELECT id FROM {table} WHERE published_at IS NULL) "
             )
-            params += [*statuses, connection.ops.adapt_datetimefield_value(now)]
-        return sql, params
+            with_params = [*statuses, connection.ops.adapt_datetimefield_value(now)]
+            sql += " AND +rowid NOT IN (SELECT id FROM search_hidden)"
+        return sql, params, with_sql, with_params
+
+    def _count_sql(self, filters):
+        return f"SELECT count(*) FROM (SELECT 1 FROM {SQLITE_FTS} WHERE {SQLITE_FTS} MATCH %s{filters} LIMIT %s)"
 
     def count(self, words, filters):
-        filters, params = filters
+        filters, params, with_sql, with_params = filters
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {SQLITE_FTS} WHERE {SQLITE_FTS} MATCH %s{filters} LIMIT %s)",
-                [self.match(words), *params, COUNT_CAP + 1],
+                with_sql + self._count_sql(filters), [*with_params, self.match(words), *params, COUNT_CAP + 1]
             )
             count = cursor.fetchone()[0]
         return min(count, COUNT_CAP), count > COUNT_CAP
 
-    def candidates(self, words, filters):
-        """{id: (tier, score)} for the newest matches anywhere and in the head.
+    def ranked(self, words, filters):
+        """(count, capped, {id: (tier, score)}) in one statement.
 
-        FTS5 walks matches in rowid order and stops at the LIMIT, computing bm25() only
-        for the rows returned. (A `rowid IN (...)` list next to MATCH would rerun the
-        whole match for every id: never use one.)
+        Candidates: the newest matches anywhere and the newest in the head (title,
+        summary, tags). FTS5 walks matches in rowid order and stops at the LIMIT,
+        computing bm25() only for the rows returned. (A `rowid IN (...)` list next to
+        MATCH would rerun the whole match for every id: never use one.) A title score
+        below zero means a query word is in the title.
         """
         match = self.match(words)
-        filters, params = filters
+        filters, params, with_sql, with_params = filters
+        sql = (
+            f"{with_sql}SELECT 0, ({self._count_sql(filters)}), 0.0, 0.0 "
+            "UNION ALL SELECT * FROM ("
+            f"SELECT 1, rowid, bm25({SQLITE_FTS}, %s, %s, %s, %s), 0.0 FROM {SQLITE_FTS} "
+            f"WHERE {SQLITE_FTS} MATCH %s{filters} ORDER BY rowid DESC LIMIT %s) "
+            "UNION ALL SELECT * FROM ("
+            f"SELECT 2, rowid, bm25({SQLITE_HEAD}, %s, %s, %s), bm25({SQLITE_HEAD}, 1.0, 0.0, 0.0) "
+            f"FROM {SQLITE_HEAD} WHERE {SQLITE_HEAD} MATCH %s{filters} ORDER BY rowid DESC LIMIT %s)"
+        )
+        weights = SQLITE_WEIGHTS
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid, bm25({SQLITE_FTS}, %s, %s, %s, %s) FROM {SQLITE_FTS} "
-                f"WHERE {SQLITE_FTS} MATCH %s{filters} ORDER BY rowid DESC LIMIT %s",
-                [*SQLITE_WEIGHTS, match, *params, CANDIDATES],
+                sql,
+                [
+                    *with_params,
+                    *(match, *params, COUNT_CAP + 1),
+                    *(*weights, match, *params, CANDIDATES),
+                    *(weights[0], weights[1], weights[3], match, *params, CANDIDATES),
+                ],
             )
-            anywhere = cursor.fetchall()
-            # Whole query within title, summary and tags; a title score below zero means
-            # a query word is in the title.
-            cursor.execute(
-                f"SELECT rowid, bm25({SQLITE_HEAD}, %s, %s, %s), bm25({SQLITE_HEAD}, 1.0, 0.0, 0.0) "
-                f"FROM {SQLITE_HEAD} WHERE {SQLITE_HEAD} MATCH %s{filters} ORDER BY rowid DESC LIMIT %s",
-                [SQLITE_WEIGHTS[0], SQLITE_WEIGHTS[1], SQLITE_WEIGHTS[3], match, *params, CANDIDATES],
-            )
-            head = cursor.fetchall()
-        ranked = {article_id: (2, score) for article_id, score in anywhere}
-        ranked.update({article_id: (0 if title_score < 0 else 1, score) for article_id, score, title_score in head})
-        return ranked
-
-    def ranked(self, words, filters):
-        """(count, capped, {id: (tier, score)})."""
-        total, capped = self.count(words, filters)
-        return total, capped, (self.candidates(words, filters) if total else {})
+            rows = cursor.fetchall()
+        count, scores = 0, {}
+        for kind, value, score, title_score in rows:
+            if kind == 0:
+                count = value
+            elif kind == 1:
+                scores.setdefault(value, (2, score))
+            else:
+                scores[value] = (0 if title_score < 0 else 1, score)
+        return min(count, COUNT_CAP), count > COUNT_CAP, scores
 
     def snippets(self, words, ids):
         if not ids:
@@ -353,7 +368,7 @@ class PostgresBackend:
         return (" | " if weight else " & ").join(parts)
 
     def filters(self, *, tag_id, public, now):
-        """(SQL, params) appended to every match query: the public filter and the tag.
+        """(SQL, params, "", []) appended to every match query: the public and tag filters.
 
         Public: the row's copy of the status and publication time, compared with the
         time of the query (a scheduled article turns public with no save). Every save,
@@ -366,7 +381,7 @@ class PostgresBackend:
         if public:
             sql += " AND status = %s AND published_at <= %s"
             params += [Article.Status.PUBLISHED, now]
-        return sql, params
+        return sql, params, "", []
 
     @staticmethod
     @contextmanager
@@ -383,7 +398,7 @@ class PostgresBackend:
             yield cursor
 
     def count(self, words, filters):
-        filters, params = filters
+        filters, params, *_ = filters
         with self._cursor() as cursor:
             cursor.execute(self._count_sql(filters), [PG_CONFIG, self.tsquery(words), *params, COUNT_CAP + 1])
             count = cursor.fetchone()[0]
@@ -404,7 +419,7 @@ class PostgresBackend:
         query, after the LIMIT: only for the rows kept.
         """
         query, title_query = self.tsquery(words), self.tsquery(words, weight="A")
-        filters, params = filters
+        filters, params, *_ = filters
         newest = (
             "SELECT article_id FROM {table} WHERE {column} @@ to_tsquery(%s::regconfig, %s){filters} "
             "ORDER BY article_id DESC LIMIT %s"
