@@ -379,3 +379,14 @@ def test_gunicorns_entry_point_is_the_read_path_around_django():
 
     assert isinstance(wsgi.application, page_cache.PageCacheWSGI)
     assert wsgi.application.application is wsgi.django_application
+
+
+def test_behind_a_tls_proxy_the_forwarded_scheme_is_part_of_the_key(wsgi, settings):
+    """An https page (X-Forwarded-Proto from the proxy) is never served for plain http."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    secure = {"X-Forwarded-Proto": "https"}
+    first = wsgi.get("/", headers=secure)
+    assert 'href="https://testserver/"' in first.text  # the canonical link names the scheme
+    assert not wsgi.get("/", headers=secure).from_django
+    plain = wsgi.get("/", headers={"X-Forwarded-Proto": "http"})
+    assert plain.from_django and 'href="http://testserver/"' in plain.text
