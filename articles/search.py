@@ -1,8 +1,10 @@
 """Full-text search of articles: one entry point, two backends.
 
 `search_articles(query, tag=..., page=...)` is what views, the admin and tests call. It
-cleans the reader's text into plain words (no search syntax survives), starts from
-`Article.objects.published()`, and dispatches on `connection.vendor`:
+cleans the reader's text into plain words (no search syntax survives), keeps to what
+`Article.objects.published()` allows (the index queries apply its rule, and the articles
+of the shown page are checked again with `is_published`, the same rule for one object),
+and dispatches on `connection.vendor`:
 
 - SQLite: FTS5 tables (porter stemming, unicode61 with accents folded), `bm25()` with
   column weights, `snippet()` for the excerpt.
@@ -22,6 +24,8 @@ query in summary or tags, then body-only matches; within each tier by bm25 / ts_
 
 The index holds every article whatever its status; what is public is decided when the
 query runs, because a scheduled article becomes public without being saved again.
+SQLite reads status and publication time from articles_article; PostgreSQL from its copy
+in the index row (refreshed on every save; after QuerySet.update() call index_articles()).
 """
 
 # S608: the SQL below names only this module's table constants; every value, and above
