@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, urlencode
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import MiddlewareNotUsed
 from django.db.models import Min
 from django.http import HttpResponse
 from django.middleware import csrf
@@ -80,6 +81,11 @@ CONTENT_MODELS = {
 
 def _cache():
     return caches[getattr(settings, "PAGE_CACHE_ALIAS", "default")]
+
+
+def page_cache_enabled():
+    """On unless DEBUG: in development an edited template must show on the next reload."""
+    return getattr(settings, "PAGE_CACHE_ENABLED", not settings.DEBUG)
 
 
 def _page_timeout():
@@ -195,6 +201,8 @@ class PageCacheMiddleware:
     """Store shareable responses; mark public and private pages for caches in front."""
 
     def __init__(self, get_response):
+        if not page_cache_enabled():
+            raise MiddlewareNotUsed("page cache off (DEBUG)")
         self.get_response = get_response
 
     def __call__(self, request):

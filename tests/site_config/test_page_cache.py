@@ -390,3 +390,15 @@ def test_behind_a_tls_proxy_the_forwarded_scheme_is_part_of_the_key(wsgi, settin
     assert not wsgi.get("/", headers=secure).from_django
     plain = wsgi.get("/", headers={"X-Forwarded-Proto": "http"})
     assert plain.from_django and 'href="http://testserver/"' in plain.text
+
+
+def test_the_page_cache_is_off_in_development(settings):
+    """With DEBUG on, an edited template shows on the next reload: nothing is cached."""
+    from django.core.exceptions import MiddlewareNotUsed
+
+    settings.DEBUG = True
+    assert not page_cache.page_cache_enabled()
+    with pytest.raises(MiddlewareNotUsed):
+        page_cache.PageCacheMiddleware(lambda request: None)
+    settings.PAGE_CACHE_ENABLED = True
+    assert page_cache.page_cache_enabled()
