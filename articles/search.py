@@ -48,6 +48,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from taggit.models import Tag
 
+from site_config.page_cache import bump_content_version
+
 from .models import Article, TaggedArticle
 
 MAX_QUERY_CHARS = 200
@@ -881,3 +883,6 @@ def reindex_on_commit(ids):
 def _flush_pending():
     ids, _pending.ids = getattr(_pending, "ids", set()), set()
     index_articles(ids)
+    # Cached search pages were rendered from the old index: the content-version bump that
+    # fired on commit ran before this reindex, so bump again now that the index is current.
+    bump_content_version()

@@ -7,6 +7,8 @@ from django.core.paginator import InvalidPage
 from django.http import Http404
 from django.shortcuts import render
 
+from site_config.page_cache import cache_public_page
+
 from . import search as search_module
 
 
@@ -20,6 +22,7 @@ class SearchForm(forms.Form):
         return self.cleaned_data["q"].replace("\x00", "")[: search_module.MAX_QUERY_CHARS].strip()
 
 
+@cache_public_page
 def search(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
@@ -42,6 +45,13 @@ def search(request):
         "page_obj": results.page_obj,
         # includes/pagination.html appends "&page=N" to this; autoescape turns & into &amp;.
         "pagination_query": urlencode(params),
+        # Result pages are landing pages worth indexing; their canonical keeps the words.
+        "canonical_query": urlencode(
+            {
+                **params,
+                **({"page": results.page_obj.number} if results.page_obj and results.page_obj.number > 1 else {}),
+            }
+        ),
         "query_without_tag": urlencode({"q": query}),
         "suggestion_query": urlencode({"q": results.suggestion}) if results.suggestion else "",
     }

@@ -28,8 +28,10 @@ def protocol_list(request):
     )
 
 
-# The page carries a CSRF token in its form: never cache it (a cached token is everyone's).
-@never_cache
+# The page carries a CSRF token in its form: the page cache stores it with the token cut
+# out and fills in each visitor's own token (site_config/page_cache.py); caches in front
+# are told "private".
+@cache_public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def protocol_detail(request, slug):
     protocol = get_object_or_404(Protocol, slug=slug)

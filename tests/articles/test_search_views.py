@@ -51,7 +51,9 @@ def test_results_page(client, article):
     assert f'datetime="{first.published_at.isoformat()}"' in body
     assert 'value="cramping"' in body
     assert "<title>Search: cramping | " in body
-    assert '<meta name="robots" content="noindex">' in body
+    # A page with results is an indexable landing page, canonical with its words.
+    assert '<meta name="robots"' not in body
+    assert '<link rel="canonical" href="http://testserver/search/?q=cramping">' in body
 
 
 def test_user_text_is_escaped_everywhere(client, article):
@@ -71,6 +73,7 @@ def test_nothing_found_offers_suggestion_and_popular_tags(client, article):
     body = page(client, q="magnesuim")
     assert "No articles found for “magnesuim”" in body
     assert 'Did you mean <a href="/search/?q=magnesium">magnesium</a>?' in body
+    assert '<meta name="robots" content="noindex">' in body  # an empty result page is not worth indexing
     assert "Popular topics" in body and 'href="/tags/magnesium/"' in body
 
 

@@ -402,3 +402,38 @@ def test_the_page_cache_is_off_in_development(settings):
         page_cache.PageCacheMiddleware(lambda request: None)
     settings.PAGE_CACHE_ENABLED = True
     assert page_cache.page_cache_enabled()
+
+
+def test_the_real_protocol_page_serves_each_visitor_their_own_token_from_the_cache(wsgi):
+    """The signup page is answered by the read path, and every visitor's form token matches their own cookie."""
+    seed_protocols()
+    url = "/protocols/sleep-protocol/"
+    first = wsgi.get(url)
+    hits = [wsgi.get(url) for _ in range(2)]
+    assert first.from_django and not any(hit.from_django for hit in hits)
+    tokens = set()
+    for result in (first, *hits):
+        assert result.status == 200
+        assert result.headers["cache-control"] == "private, no-cache"
+        token = result.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        assert csrf._unmask_cipher_token(token) == _cookie_secret(result)
+        tokens.add(token)
+    assert len(tokens) == 3
+
+
+def test_cached_search_results_follow_a_reindex_even_without_a_model_signal(wsgi, django_capture_on_commit_callbacks):
+    """The search page is cached, and a reindex alone (no model signal) makes it stale on commit."""
+    from articles import search
+    from articles.models import Article
+
+    article = publish(django_capture_on_commit_callbacks, title="Magnesium basics")
+    wsgi.get("/search/?q=zinc")
+    cached = wsgi.get("/search/?q=zinc")
+    assert not cached.from_django and "Magnesium basics" not in cached.text
+    with django_capture_on_commit_callbacks(execute=True):
+        # update() sends no signal: only the search index's own on-commit work bumps the version.
+        Article.objects.filter(pk=article.pk).update(title="Zinc basics")
+        search.reindex_on_commit([article.pk])
+    fresh = wsgi.get("/search/?q=zinc")
+    assert fresh.from_django
+    assert "Zinc basics" in fresh.text
