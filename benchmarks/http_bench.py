@@ -72,11 +72,14 @@ def run_wrk(url, *, duration, connections, threads=2, workers=()):
     is the figure to compare when other processes compete for the cores.
     """
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
-    cpu_before = cpu_seconds(workers)
+    cpu_before = {pid: cpu_seconds([pid]) for pid in workers}
     output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True)  # noqa: S603
     result = parse_wrk(output.stdout)
-    if workers and result["requests"]:
-        result["cpu_us"] = (cpu_seconds(workers) - cpu_before) / result["requests"] * 1e6
+    cpu_after = {pid: cpu_seconds([pid]) for pid in workers}
+    # A worker recycled during the run (max_requests) takes its CPU time with it: no figure then.
+    recycled = any(cpu_after[pid] < cpu_before[pid] or not Path(f"/proc/{pid}").exists() for pid in workers)
+    if workers and result["requests"] and not recycled:
+        result["cpu_us"] = (sum(cpu_after.values()) - sum(cpu_before.values())) / result["requests"] * 1e6
     return result
 
 
