@@ -64,10 +64,11 @@ def test_default_database_is_sqlite_under_var_with_pragmas_applied(tmp_path):
         "print(c.execute('PRAGMA synchronous').fetchone()[0]);"
         "print(connection.transaction_mode)"
     )
-    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path))
+    var_dir = tmp_path / "fresh-clone" / "var"  # not there yet, as in a fresh clone
+    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(var_dir))
     assert result.returncode == 0, result.stderr
     name, journal, timeout, synchronous, mode = result.stdout.split()
-    assert name == str(tmp_path / "db.sqlite3")
+    assert name == str(var_dir / "db.sqlite3")
     assert journal == "wal"
     assert timeout == "20000"
     assert synchronous == "1"  # NORMAL
