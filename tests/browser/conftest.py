@@ -3,7 +3,6 @@
 import io
 import os
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
@@ -79,22 +78,10 @@ def seeded(site, settings):
 @pytest.fixture
 def deliver_emails(mailoutbox):
     """Run the queued email tasks in this process, as `manage.py db_worker` would; return the outbox."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    from tests.protocols.conftest import run_worker
 
     def run():
-        # The worker closes "old" connections between tasks; the live server shares this
-        # test's connection (in-memory SQLite), so leave it open.
-        with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None):
-            Worker(
-                queue_names=["default"],
-                interval=0,
-                batch=True,
-                backend_name="default",
-                startup_delay=False,
-                max_tasks=None,
-                worker_id="browser-test-worker",
-                excluded_queue_names=[],
-            ).run()
+        run_worker()
         return mailoutbox
 
     return run
