@@ -120,6 +120,7 @@ class Terms(tuple):
 
     prefix = False  # the last word matches as a prefix
     expansions = ()  # the index's commonest words starting with it (SQLite matches these)
+    docs = None  # how many articles hold the last word (the vocabulary's count), if known
 
 
 def terms_for(words):
@@ -136,8 +137,10 @@ def terms_for(words):
     if len(last) < PREFIX_MIN_LENGTH:
         return terms
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {TERM_TABLE} WHERE term = %s", [last])
-        if cursor.fetchone():
+        cursor.execute(f"SELECT docs FROM {TERM_TABLE} WHERE term = %s", [last])
+        row = cursor.fetchone()
+        if row:
+            terms.docs = row[0]
             return terms
         cursor.execute(
             f"SELECT term FROM {TERM_TABLE} WHERE term > %s AND term < %s ORDER BY docs DESC, term LIMIT %s",
@@ -430,20 +433,51 @@ class PostgresBackend:
             "SELECT article_id FROM {table} WHERE {column} @@ to_tsquery(%s::regconfig, %s){filters} "
             "ORDER BY article_id DESC LIMIT %s"
         )
+        count_sql = f"({self._count_sql(filters)})"
+        count_params = [PG_CONFIG, query, *params, COUNT_CAP + 1]
+        newest_document = f"ARRAY({newest.format(table=PG_TABLE, column='document', filters=filters)})"
+        newest_params = [PG_CONFIG, query, *params, CANDIDATES]
+        with_sql, with_params = "", []
+        since = self._recent_window(words)
+        if since is not None:
+            # A common word: finding every match is cheap, but sorting them all for the
+            # newest CANDIDATES, and counting them, are not (7 ms for a word in half the
+            # articles). Only the matches among the newest ids are sorted, a span sized
+            # to hold about 1.5 x COUNT_CAP of them: when it holds more than COUNT_CAP the
+            # count is capped without the count query, and when it holds CANDIDATES they
+            # are the newest. Otherwise the full queries run (a subquery in a CASE runs
+            # only when reached), so the results are the same either way. `+ 0` keeps the
+            # planner on the GIN index: testing each id of the span against its TOASTed
+            # vector is far slower.
+            with_sql = (
+                f"WITH recent AS MATERIALIZED (SELECT ARRAY(SELECT article_id FROM {PG_TABLE} "
+                f"WHERE document @@ to_tsquery(%s::regconfig, %s){filters} AND article_id + 0 > %s "
+                "ORDER BY article_id DESC LIMIT %s) AS ids) "
+            )
+            with_params = [PG_CONFIG, query, *params, since, COUNT_CAP + 1]
+            count_sql = (
+                f"(SELECT CASE WHEN cardinality(ids) > %s THEN cardinality(ids) ELSE {count_sql} END FROM recent)"
+            )
+            count_params = [COUNT_CAP, *count_params]
+            newest_document = (
+                f"(SELECT CASE WHEN cardinality(ids) >= %s THEN ids[1:%s] ELSE {newest_document} END "
+                "FROM recent)::bigint[]"
+            )
+            newest_params = [CANDIDATES, CANDIDATES, *newest_params]
         sql = (
-            f"SELECT 0, ({self._count_sql(filters)}), 0::float4, false "
+            f"{with_sql}SELECT 0, {count_sql}, 0::float4, false "
             "UNION ALL "
             f"SELECT 1, article_id, ts_rank(%s::float4[], document, to_tsquery(%s::regconfig, %s)), false "
-            f"FROM {PG_TABLE} WHERE article_id = "
-            f"ANY(ARRAY({newest.format(table=PG_TABLE, column='document', filters=filters)})) "
+            f"FROM {PG_TABLE} WHERE article_id = ANY({newest_document}) "
             "UNION ALL "
             "SELECT 2, article_id, ts_rank(%s::float4[], head, to_tsquery(%s::regconfig, %s)), "
             f"head @@ to_tsquery(%s::regconfig, %s) FROM {PG_TABLE} WHERE article_id = "
             f"ANY(ARRAY({newest.format(table=PG_TABLE, column='head', filters=filters)}))"
         )
         sql_params = [
-            *(PG_CONFIG, query, *params, COUNT_CAP + 1),
-            *(PG_WEIGHTS, PG_CONFIG, query, PG_CONFIG, query, *params, CANDIDATES),
+            *with_params,
+            *count_params,
+            *(PG_WEIGHTS, PG_CONFIG, query, *newest_params),
             *(PG_WEIGHTS, PG_CONFIG, query, PG_CONFIG, title_query, PG_CONFIG, query, *params, CANDIDATES),
         ]
         with self._cursor() as cursor:
@@ -458,6 +492,23 @@ class PostgresBackend:
             else:
                 scores[value] = (0 if in_title else 1, -rank)
         return min(count, COUNT_CAP), count > COUNT_CAP, scores
+
+    @staticmethod
+    def _recent_window(words):
+        """The id above which about 1.5 x COUNT_CAP matches of a one-word query most
+        likely lie, when that is within the newer half of the ids (else None: search
+        every match). Estimated from the vocabulary's count of the word; a wrong guess
+        costs time, never results (see ranked())."""
+        docs = getattr(words, "docs", None)
+        if len(words) != 1 or _is_prefix(words, 0) or not docs:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT max(article_id) FROM {PG_TABLE}")
+            last_id = cursor.fetchone()[0]
+        if not last_id:
+            return None
+        span = (COUNT_CAP + 1) * 3 // 2 * last_id // docs
+        return last_id - span if span < last_id // 2 else None
 
     def snippets(self, words, ids):
         if not ids:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.paginator import InvalidPage
+from django.db import connection
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -334,6 +335,34 @@ def test_bounded_ranking_keeps_title_matches_and_caps_the_count(article, monkeyp
     assert results.hits[0].article == old_title_match
     assert results.total == 5 and results.total_capped and not results.complete
     assert len(results.hits) == 4  # the 3 newest body matches and the title match
+
+
+def test_recent_span_of_a_common_word_changes_no_result(article, monkeypatch):
+    """PostgreSQL: sorting only the matches among the newest ids (a common word) gives the
+    same ids, count and cap as searching every match, whether the span holds enough
+    matches or too few (then the full queries run)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the recent span is PostgreSQL's")
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    article(title="Boron", body="Trace mineral.", days_ago=400)
+    made = [
+        article(title=f"Minerals {n}", slug=f"minerals-{n}", body="Mentions boron once.", days_ago=n + 1)
+        for n in range(9)
+    ]
+    article(title="Boron draft", body="Boron.", published=False)
+
+    def run(since):
+        monkeypatch.setattr(search.PostgresBackend, "_recent_window", staticmethod(lambda words: since))
+        results = search.search_articles("boron")
+        ids = search.article_ids_matching("boron", include_unpublished=False)
+        return ids, results.total, results.total_capped, [hit.article.pk for hit in results.hits]
+
+    expected = run(None)
+    newest = max(a.pk for a in made)
+    for since in (0, newest - 8, newest - 4, newest - 2, newest):
+        assert run(since) == expected
+    assert expected[1] == 5 and expected[2]
 
 
 def test_public_filter_matches_published_exactly(article):
