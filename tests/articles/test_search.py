@@ -338,31 +338,68 @@ def test_bounded_ranking_keeps_title_matches_and_caps_the_count(article, monkeyp
 
 
 def test_recent_span_of_a_common_word_changes_no_result(article, monkeypatch):
-    """PostgreSQL: sorting only the matches among the newest ids (a common word) gives the
-    same ids, count and cap as searching every match, whether the span holds enough
-    matches or too few (then the full queries run)."""
+    """PostgreSQL: sorting only the matches among the newest id buckets (a common word)
+    gives the same ids, count and cap as searching every match, whether the buckets hold
+    enough matches or too few (then the full queries run)."""
     if connection.vendor != "postgresql":
-        pytest.skip("the recent span is PostgreSQL's")
+        pytest.skip("the recent buckets are PostgreSQL's")
     monkeypatch.setattr(search, "CANDIDATES", 3)
     monkeypatch.setattr(search, "COUNT_CAP", 5)
+    monkeypatch.setattr(search, "RECENT_BUCKET_BITS", 0)  # a bucket per id: exact windows
     article(title="Boron", body="Trace mineral.", days_ago=400)
     made = [
         article(title=f"Minerals {n}", slug=f"minerals-{n}", body="Mentions boron once.", days_ago=n + 1)
         for n in range(9)
     ]
     article(title="Boron draft", body="Boron.", published=False)
+    newest = max(a.pk for a in made)
 
     def run(since):
-        monkeypatch.setattr(search.PostgresBackend, "_recent_window", staticmethod(lambda words: since))
+        buckets = None if since is None else search.PostgresBackend.bucket_query(since, newest + 1)
+        monkeypatch.setattr(search.PostgresBackend, "_recent_window", staticmethod(lambda words: buckets))
         results = search.search_articles("boron")
         ids = search.article_ids_matching("boron", include_unpublished=False)
         return ids, results.total, results.total_capped, [hit.article.pk for hit in results.hits]
 
     expected = run(None)
-    newest = max(a.pk for a in made)
-    for since in (0, newest - 8, newest - 4, newest - 2, newest):
+    for since in (newest - 10, newest - 8, newest - 4, newest - 2, newest):
         assert run(since) == expected
     assert expected[1] == 5 and expected[2]
+
+
+def test_recent_window_is_estimated_from_the_vocabulary(article, monkeypatch):
+    """PostgreSQL: the window is used only for words the vocabulary counts in enough
+    articles, and it names the id buckets from the estimated span up to the newest."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the recent buckets are PostgreSQL's")
+    monkeypatch.setattr(search, "COUNT_CAP", 1)  # the window should hold about 3 matches
+    monkeypatch.setattr(search, "RECENT_BUCKET_BITS", 0)
+    made = [article(title=f"Zinc {n}", slug=f"zinc-{n}", body="Zinc and copper.") for n in range(12)]
+    last_id = max(a.pk for a in made)
+
+    def window(counts):
+        terms = search.Terms(list(counts))
+        terms.counts = counts
+        return search.PostgresBackend._recent_window(terms)
+
+    def buckets_for(count):  # 1.5 x (COUNT_CAP + 1) = 3 expected matches, newest ids first
+        since = int(last_id - 3 * last_id / count)
+        return " | ".join(f"'~{n}'" for n in range(since, last_id + 2))
+
+    assert window({"zinc": last_id}) == buckets_for(last_id)
+    assert window({"zinc": last_id // 2}) == buckets_for(last_id // 2)
+    assert window({"zinc": last_id // 2}).count("~") > window({"zinc": last_id}).count("~")
+    assert window({"zinc": last_id, "copper": last_id // 2}) == window({"zinc": last_id // 2})
+    assert window({"copper": 1}) is None  # rare: the window would span most ids
+    terms = search.Terms(["zinc", "unknown"])
+    terms.counts = {"zinc": last_id}
+    assert search.PostgresBackend._recent_window(terms) is None  # a word the vocabulary lacks
+    with connection.cursor() as cursor:  # each indexed document holds its bucket's lexeme
+        cursor.execute(
+            f"SELECT article_id FROM {search.PG_TABLE} WHERE document @@ %s::tsquery",
+            [search.PostgresBackend.bucket_query(last_id - 1, last_id - 1)],
+        )
+        assert {row[0] for row in cursor.fetchall()} == {last_id - 1, last_id}  # and one past
 
 
 def test_public_filter_matches_published_exactly(article):
