@@ -423,3 +423,22 @@ def test_bulk_update_never_shows_a_hidden_article(article):
     assert titles(search.search_articles("lutein")) == []
     search.index_articles([hidden.pk])
     assert search.search_articles("lutein").total == 0
+
+
+def _planner_settings():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')")
+        return cursor.fetchone()
+
+
+@pytest.mark.parametrize("in_transaction", [True, pytest.param(False, marks=pytest.mark.django_db(transaction=True))])
+def test_search_leaves_the_planner_settings_as_they_were(article, in_transaction):
+    """PostgreSQL: the bitmap-only settings last for the search's own statements only,
+    inside a transaction (reset after) or outside one (its implicit transaction)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner settings are PostgreSQL's")
+    article(title="Chromium and blood sugar", body="Chromium is a trace mineral.")
+    assert connection.in_atomic_block == in_transaction
+    assert search.search_articles("chromium").total == 1
+    search.suggest(search.terms_for(["chromiun"]), 0)  # the count query path
+    assert _planner_settings() == ("on", "on")
