@@ -37,6 +37,7 @@ import json
 import re
 import threading
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -291,7 +292,7 @@ class SQLiteBackend:
         return min(count, COUNT_CAP), count > COUNT_CAP
 
     def ranked(self, words, filters):
-        """(count, capped, {id: (tier, score)}) in one statement.
+        """(count, capped, {id: (tier, score)}, None) in one statement.
 
         Candidates: the newest matches anywhere and the newest in the head (title,
         summary, tags). FTS5 walks matches in rowid order and stops at the LIMIT,
@@ -330,7 +331,7 @@ class SQLiteBackend:
                 scores.setdefault(value, (2, score))
             else:
                 scores[value] = (0 if title_score < 0 else 1, score)
-        return min(count, COUNT_CAP), count > COUNT_CAP, scores
+        return min(count, COUNT_CAP), count > COUNT_CAP, scores, None
 
     def snippets(self, words, ids):
         if not ids:
@@ -453,7 +454,9 @@ class PostgresBackend:
         )
 
     def ranked(self, words, filters):
-        """(count, capped, {id: (tier, score)}) in one statement, one round trip.
+        """(count, capped, {id: (tier, score)}, {id: [tag id, ...]}) in one statement, one
+        round trip. The tag ids (a copy in the index row) give the facets and the shown
+        articles' tags without another look at the tags table.
 
         Candidates: the newest matches anywhere, ranked on the whole document, and the
         newest in the head, ranked on the head (title first). The matches are found once
@@ -495,13 +498,13 @@ class PostgresBackend:
             )
             newest_params = [CANDIDATES, CANDIDATES, *newest_params]
         sql = (
-            f"{with_sql}SELECT 0, {count_sql}, 0::float4, false "
+            f"{with_sql}SELECT 0, {count_sql}, 0::float4, false, NULL::integer[] "
             "UNION ALL "
-            f"SELECT 1, article_id, ts_rank(%s::float4[], document, to_tsquery(%s::regconfig, %s)), false "
+            f"SELECT 1, article_id, ts_rank(%s::float4[], document, to_tsquery(%s::regconfig, %s)), false, tag_ids "
             f"FROM {PG_TABLE} WHERE article_id = ANY({newest_sql}) "
             "UNION ALL "
             "SELECT 2, article_id, ts_rank(%s::float4[], head, to_tsquery(%s::regconfig, %s)), "
-            f"head @@ to_tsquery(%s::regconfig, %s) FROM {PG_TABLE} WHERE article_id = "
+            f"head @@ to_tsquery(%s::regconfig, %s), tag_ids FROM {PG_TABLE} WHERE article_id = "
             f"ANY(ARRAY(SELECT article_id FROM {PG_TABLE} WHERE head @@ to_tsquery(%s::regconfig, %s){filters} "
             "ORDER BY article_id DESC LIMIT %s))"
         )
@@ -512,15 +515,17 @@ class PostgresBackend:
             *(PG_WEIGHTS, PG_CONFIG, query, PG_CONFIG, title_query, PG_CONFIG, query, *params, CANDIDATES),
         ]
         rows = self._fetch_bitmap_only(sql, sql_params)
-        count, scores = 0, {}
-        for kind, value, rank, in_title in rows:
+        count, scores, tag_ids = 0, {}, {}
+        for kind, value, rank, in_title, tags in rows:
             if kind == 0:
                 count = value
-            elif kind == 1:
+                continue
+            if kind == 1:
                 scores.setdefault(value, (2, -rank))
             else:
                 scores[value] = (0 if in_title else 1, -rank)
-        return min(count, COUNT_CAP), count > COUNT_CAP, scores
+            tag_ids[value] = tags
+        return min(count, COUNT_CAP), count > COUNT_CAP, scores, tag_ids
 
     @classmethod
     def _recent_window(cls, words):
@@ -592,8 +597,8 @@ class PostgresBackend:
     def insert(self, cursor, docs):
         # Accents are folded in Python: the english configuration keeps them.
         cursor.executemany(
-            f"INSERT INTO {PG_TABLE} (article_id, status, published_at, body_text, head, document) "
-            "SELECT %s, %s, %s, %s, h, h || setweight(to_tsvector(%s::regconfig, %s), 'C') "
+            f"INSERT INTO {PG_TABLE} (article_id, status, published_at, tag_ids, body_text, head, document) "
+            "SELECT %s, %s, %s, %s, %s, h, h || setweight(to_tsvector(%s::regconfig, %s), 'C') "
             "|| array_to_tsvector(ARRAY[%s]) FROM ("
             "SELECT setweight(to_tsvector(%s::regconfig, %s), 'A') "
             "|| setweight(to_tsvector(%s::regconfig, %s), 'B') AS h) AS head",
@@ -602,6 +607,7 @@ class PostgresBackend:
                     d["id"],
                     d["status"],
                     d["published_at"],
+                    d["tag_ids"],
                     d["body"],
                     PG_CONFIG,
                     fold(d["body"]),
@@ -659,12 +665,12 @@ def backend():
 
 def _ranked_ids(engine, words, *, tag_id, public):
     filters = engine.filters(tag_id=tag_id, public=public, now=timezone.now())
-    total, capped, scores = engine.ranked(words, filters)
+    total, capped, scores, tag_ids = engine.ranked(words, filters)
     ranked = sorted(scores, key=lambda article_id: (*scores[article_id], -article_id))
     complete = total <= CANDIDATES and not capped
     if complete:
         total = len(ranked)
-    return ranked, max(total, len(ranked)), complete, capped
+    return ranked, max(total, len(ranked)), complete, capped, tag_ids
 
 
 def marked_snippet(text, matched, prefix="", size=SNIPPET_TOKENS):
@@ -725,7 +731,7 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     words = terms_for(words)
     engine = backend()
     public = not include_unpublished
-    ranked, results.total, results.complete, results.total_capped = _ranked_ids(
+    ranked, results.total, results.complete, results.total_capped, candidate_tags = _ranked_ids(
         engine, words, tag_id=tag_id, public=public
     )
 
@@ -739,7 +745,7 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     if public:
         articles = {pk: article for pk, article in articles.items() if article.is_published}
     snippets = engine.snippets(words, page_ids)
-    tags = _tags_of(page_ids)
+    tags, results.facets = _tags_and_facets(page_ids, ranked, candidate_tags, exclude=results.tag)
     page_obj.object_list = [
         Hit(articles[pk], _snippet_html(snippets.get(pk), articles[pk].summary), tags.get(pk, []))
         for pk in page_ids
@@ -747,12 +753,51 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     ]
     results.page_obj = page_obj
 
-    results.facets = tag_facets(ranked, exclude=results.tag)
     if results.total <= FEW_RESULTS:
         results.suggestion, results.suggestion_total = suggest(words, results.total, engine=engine, public=public)
     if not results.total:
         results.popular_tags = popular_tags()
     return results
+
+
+def _name_order(tag):
+    """Tags by name, case aside, the same on every database."""
+    return (tag.name.casefold(), tag.name)
+
+
+def _facet_order(facet):
+    return (-facet.count, *_name_order(facet))
+
+
+def _tags_and_facets(page_ids, ranked, candidate_tags, *, exclude):
+    """({shown article id: [Tag, ...]}, facets over every ranked article).
+
+    From the tag ids the index returned with the candidates (PostgreSQL) and one look
+    at the tags for their names; otherwise (SQLite) from the tags tables.
+    """
+    if candidate_tags is None:
+        return _tags_of(page_ids), tag_facets(ranked, exclude=exclude)
+    counts = Counter(tag_id for article_id in ranked for tag_id in candidate_tags.get(article_id) or ())
+    counts.pop(exclude.pk if exclude is not None else None, None)
+    shown = {article_id: candidate_tags.get(article_id) or () for article_id in page_ids}
+    wanted = sorted(set(counts).union(*shown.values()))
+    tags = {}
+    if wanted:
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(Tag._meta.db_table)
+            cursor.execute(f"SELECT id, name, slug FROM {table} WHERE id = ANY(%s)", [wanted])
+            tags = {tag_id: Tag(id=tag_id, name=name, slug=slug) for tag_id, name, slug in cursor.fetchall()}
+
+    facets = sorted(
+        (Facet(tags[tag_id].name, tags[tag_id].slug, n) for tag_id, n in counts.items() if tag_id in tags),
+        key=_facet_order,
+    )[:FACETS_SHOWN]
+    page_tags = {
+        article_id: sorted((tags[tag_id] for tag_id in ids if tag_id in tags), key=_name_order)
+        for article_id, ids in shown.items()
+        if ids
+    }
+    return page_tags, facets
 
 
 def _tags_of(article_ids):
@@ -766,12 +811,12 @@ def _tags_of(article_ids):
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT ta.content_object_id, t.id, t.name, t.slug FROM {tagged} AS ta JOIN {table} AS t "
-            f"ON t.id = ta.tag_id WHERE ta.content_object_id IN ({_placeholders(article_ids)}) ORDER BY t.name",
+            f"ON t.id = ta.tag_id WHERE ta.content_object_id IN ({_placeholders(article_ids)})",
             list(article_ids),
         )
         for article_id, tag_id, name, slug in cursor.fetchall():
             tags.setdefault(article_id, []).append(Tag(id=tag_id, name=name, slug=slug))
-    return tags
+    return {article_id: sorted(article_tags, key=_name_order) for article_id, article_tags in tags.items()}
 
 
 def article_ids_matching(query, *, include_unpublished=True):
@@ -819,7 +864,7 @@ def tag_facets(article_ids, *, exclude=None, limit=FACETS_SHOWN):
             "ORDER BY n DESC, t.name LIMIT %s",
             [*params, exclude.pk if exclude is not None else -1, limit],
         )
-        return [Facet(name, slug, count) for name, slug, count in cursor.fetchall()]
+        return sorted((Facet(name, slug, count) for name, slug, count in cursor.fetchall()), key=_facet_order)
 
 
 def popular_tags(limit=10):
@@ -944,6 +989,7 @@ def _document(article):
         "summary": clean(article.summary),
         "body": clean(_plain_text(article.body_html) if article.body_html else article.body),
         "tags": clean(", ".join(tag.name for tag in article.tags.all())),
+        "tag_ids": sorted(tag.pk for tag in article.tags.all()),
     }
 
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from taggit.models import Tag
 
 from articles import search
 from articles.models import Article
@@ -143,6 +144,33 @@ def test_tag_facets_and_narrowing(article):
     assert narrowed.tag.slug == "sleep"
     assert [facet.slug for facet in narrowed.facets] == ["magnesium"]
     assert search.search_articles("magnesium", tag="no-such-tag").total == 0
+
+
+def test_facets_and_shown_tags_follow_tag_changes(article, django_capture_on_commit_callbacks):
+    """Facets and each result's tags agree with the tags tables after tags are added,
+    removed and renamed (PostgreSQL reads a copy kept in the index row)."""
+    first = article(title="Selenium and thyroid", tags=["selenium", "Thyroid"])
+    second = article(title="Selenium in nuts", tags=["selenium", "nuts"])
+    with django_capture_on_commit_callbacks(execute=True):
+        first.tags.remove("Thyroid")
+        first.tags.add("minerals")
+        second.tags.add("minerals")
+    with django_capture_on_commit_callbacks(execute=True):
+        Tag.objects.filter(slug="nuts").update(name="Tree nuts")  # no signal: reindex by hand
+        search.index_articles([second.pk])
+    results = search.search_articles("selenium")
+    assert [(facet.name, facet.count) for facet in results.facets] == [
+        ("minerals", 2),
+        ("selenium", 2),
+        ("Tree nuts", 1),
+    ]
+    shown = {hit.article.pk: [tag.name for tag in hit.tags] for hit in results.hits}
+    assert shown == {first.pk: ["minerals", "selenium"], second.pk: ["minerals", "selenium", "Tree nuts"]}
+    ranked = search.article_ids_matching("selenium", include_unpublished=False)
+    expected = [(facet.name, facet.count) for facet in search.tag_facets(ranked)]
+    assert [(facet.name, facet.count) for facet in results.facets] == expected
+    narrowed = search.search_articles("selenium", tag="minerals")
+    assert [facet.name for facet in narrowed.facets] == ["selenium", "Tree nuts"]
 
 
 def test_pagination_ten_a_page(article):
