@@ -200,7 +200,7 @@ def test_snippet_marks_matches_and_escapes_the_rest(article):
     assert "<mark>magnesium</mark>" in hit.snippet
     assert "<script" not in hit.snippet
     assert "&amp; friends" in hit.snippet
-    # SQLite shows the tag as escaped text; PostgreSQL's ts_headline leaves tags out.
+    # Both backends show the tag as escaped text.
     assert "&lt;script&gt;" in hit.snippet or "script" not in hit.snippet
     assert "<b>" not in hit.snippet
     assert hit.snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
@@ -470,3 +470,30 @@ def test_search_leaves_the_planner_settings_as_they_were(article, in_transaction
     assert search.search_articles("chromium").total == 1
     search.suggest(search.terms_for(["chromiun"]), 0)  # the count query path
     assert _planner_settings() == ("on", "on")
+
+
+def _marks(snippet):
+    return [part.split(search.MARK_END)[0] for part in snippet.split(search.MARK_START)[1:]]
+
+
+def test_marked_snippet_marks_whole_words_folded():
+    """PostgreSQL's snippets: whole words only, case and accents folded, a prefix too."""
+    pattern = search.match_pattern({"cafe", "cramp", "cramps"}, prefix="magn")
+    text = "Café owners' cramps: a CAFE, cafeteria, recramp, Magnesium and amagnet cramp."
+    assert _marks(search.marked_snippet(text, pattern)) == ["Café", "cramps", "CAFE", "Magnesium", "cramp"]
+    assert search.marked_snippet("", pattern) is None
+    assert search.marked_snippet("No match here.", pattern) == "No match here."
+
+
+def test_marked_snippet_window_and_cut_marks():
+    """About SNIPPET_TOKENS words around the part with the most distinct matched words,
+    starting a few words before it, with "…" where the text was cut."""
+    filler = " ".join(f"w{n}" for n in range(100))
+    text = f"zinc {filler} copper and zinc together {filler} end"
+    snippet = search.marked_snippet(text, search.match_pattern({"zinc", "copper"}), size=10)
+    assert snippet.startswith("…w97 w98 w99 \x02copper\x03 and \x02zinc\x03")
+    assert snippet.endswith("…") and len(snippet.strip("…").split()) == 10
+    assert search.marked_snippet("zinc and more", search.match_pattern({"zinc"}), size=10) == "\x02zinc\x03 and more"
+    near_end = f"{filler} a <b>zinc</b> note."  # fills the window from before; whole tokens
+    snippet = search.marked_snippet(near_end, search.match_pattern({"zinc"}), size=10)
+    assert snippet == "…w95 w96 w97 w98 w99 a <b>\x02zinc\x03</b> note."  # "b" counts as a word
