@@ -497,3 +497,21 @@ def test_marked_snippet_window_and_cut_marks():
     near_end = f"{filler} a <b>zinc</b> note."  # fills the window from before; whole tokens
     snippet = search.marked_snippet(near_end, search.match_pattern({"zinc"}), size=10)
     assert snippet == "…w95 w96 w97 w98 w99 a <b>\x02zinc\x03</b> note."  # "b" counts as a word
+
+
+def test_unpublished_mark_cannot_be_typed(article, django_capture_on_commit_callbacks):
+    """SQLite marks unpublished articles in the index; no query can reach the mark, and
+    publishing removes it."""
+    draft = article(title="Boron draft", body="Boron notes.", published=False)
+    for query in ("unpublished", search.SQLITE_UNPUBLISHED_MARK, f"boron {search.SQLITE_UNPUBLISHED_MARK}"):
+        assert search.search_articles(query).total == 0
+    assert search.article_ids_matching("boron") == [draft.pk]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT tags FROM {search.SQLITE_FTS} WHERE rowid = %s", [draft.pk])
+            assert search.SQLITE_UNPUBLISHED_MARK in cursor.fetchone()[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        draft.status = Article.Status.PUBLISHED
+        draft.published_at = timezone.now()
+        draft.save()
+    assert titles(search.search_articles("boron")) == ["Boron draft"]

@@ -1,5 +1,6 @@
-"""PostgreSQL search: what the index needs to answer a search in fewer, cheaper steps.
+"""Search: what the indexes need to answer a search in fewer, cheaper steps.
 
+PostgreSQL:
 - Each document gains the lexeme of its id bucket ("~97" for ids 99,328-100,351):
   articles.search finds the newest matches of a common word by ANDing it with the newest
   buckets inside the GIN index. (Concatenating a lexeme a vector already holds changes
@@ -10,7 +11,10 @@
   surface words that stem to the query's lexemes instead of ts_headline() parsing every
   body shown.
 
-Rows written later get all three from articles.search. SQLite's FTS5 index needs none.
+SQLite: an unpublished article's tags column gains a mark no query can type, so public
+searches exclude drafts inside FTS5 instead of through a list of ids.
+
+Rows written later get all of this from articles.search.
 """
 
 from django.db import migrations
@@ -40,14 +44,24 @@ BACKWARD = [
 ]
 
 
+SQLITE_UNPUBLISHED_MARK = "\ue000unpublished"  # articles.search.SQLITE_UNPUBLISHED_MARK when this was written
+
+
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         for statement, params in FORWARD:
             schema_editor.execute(statement, params)
+    elif schema_editor.connection.vendor == "sqlite":
+        for table in ("articles_search_fts", "articles_search_head"):
+            schema_editor.execute(
+                f"UPDATE {table} SET tags = tags || ' ' || %s "  # noqa: S608 (fixed table names)
+                "WHERE rowid IN (SELECT id FROM articles_article WHERE status <> 'published')",
+                [SQLITE_UNPUBLISHED_MARK],
+            )
 
 
 def backward(apps, schema_editor):
-    # The bucket lexemes stay: no query without them looks for them.
+    # The bucket lexemes and the marks stay: no query without them looks for them.
     if schema_editor.connection.vendor == "postgresql":
         for statement in BACKWARD:
             schema_editor.execute(statement)
