@@ -25,8 +25,9 @@ query in summary or tags, then body-only matches; within each tier by bm25 / ts_
 
 The index holds every article whatever its status; what is public is decided when the
 query runs, because a scheduled article becomes public without being saved again.
-SQLite reads status and publication time from articles_article; PostgreSQL from its copy
-in the index row (refreshed on every save; after QuerySet.update() call index_articles()).
+SQLite keeps the status in the index (a mark on unpublished articles) and reads the
+publication time from articles_article; PostgreSQL reads both from its copy in the index
+row (refreshed on every save; after QuerySet.update() call index_articles()).
 """
 
 # S608: the SQL below names only this module's table constants; every value, and above
