@@ -4,7 +4,8 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
-from django.template import loader
+
+from .views import render_error_page
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logger.error("database unavailable: %s %s: %s", request.method, request.path, exception)
-        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response = HttpResponse(render_error_page("503.html"), status=503)
         response["Retry-After"] = "30"
         response["Cache-Control"] = "no-store"
         return response

@@ -35,6 +35,11 @@ def page_not_found(request, exception):
     return HttpResponse(loader.render_to_string("404.html", request=request), status=404)
 
 
+def render_error_page(template_name):
+    """An error page in the site's layout, rendered without context processors, the
+    session or the database (any of them may be what failed)."""
+    return loader.get_template(template_name).render({"site_name": settings.SITE_NAME})
+
+
 def server_error(request):
-    # No context processors: the database may be what failed.
-    return HttpResponse(loader.get_template("500.html").render(), status=500)
+    return HttpResponse(render_error_page("500.html"), status=500)

@@ -5,6 +5,7 @@ import logging
 from unittest import mock
 
 import pytest
+from django.conf import settings as django_settings
 from django.db.utils import OperationalError
 from django.test import Client
 
@@ -26,16 +27,34 @@ def test_healthz_down_when_the_database_does_not_answer(client):
     assert json.loads(response.content)["database"] == "down"
 
 
+def _assert_site_layout(body):
+    assert 'class="site-header"' in body
+    assert f'class="site-name" href="/">{django_settings.SITE_NAME}</a>' in body
+    assert 'aria-label="Main"' in body
+    assert 'action="/search/"' in body and 'name="q"' in body
+    assert "Skip to main content" in body and '<main id="main"' in body
+    assert "Medical disclaimer" in body
+
+
 @pytest.mark.django_db
 def test_404_page_uses_the_site_layout(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     body = response.content.decode()
     assert "<h1>Page not found</h1>" in body
-    assert 'class="site-header"' in body
-    assert 'action="/search/"' in body and 'name="q"' in body
-    assert "Skip to main content" in body
-    assert "Medical disclaimer" in body
+    _assert_site_layout(body)
+
+
+@pytest.mark.django_db
+def test_503_page_uses_the_site_layout_without_the_database(client, django_assert_num_queries):
+    """A database error gives the 503 page in the site's layout, built with no query."""
+    failing = mock.patch("articles.views.HomeView.get_queryset", side_effect=OperationalError("connection refused"))
+    with failing, django_assert_num_queries(0):
+        response = client.get("/")
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "<h1>Temporarily unavailable</h1>" in body
+    _assert_site_layout(body)
 
 
 @pytest.mark.django_db
@@ -59,6 +78,7 @@ def test_500_shows_the_site_page_and_logs_the_traceback(settings, caplog):
     body = response.content.decode()
     assert "Something went wrong" in body
     assert "boom" not in body and "Traceback" not in body
+    _assert_site_layout(body)
     assert any("boom: secret internals" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
 
 
