@@ -1,7 +1,10 @@
 from django import forms
 from taggit.forms import TagField, TagWidget
+from taggit.models import Tag
 
 from .models import Article
+
+TAG_NAME_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
 
 def parse_comma_tags(text):
@@ -25,7 +28,15 @@ class CommaTagField(TagField):
     widget = CommaTagWidget
 
     def clean(self, value):
-        return parse_comma_tags(forms.CharField.clean(self, value))
+        names = parse_comma_tags(forms.CharField.clean(self, value))
+        for name in names:
+            if len(name) > TAG_NAME_MAX_LENGTH:
+                raise forms.ValidationError(
+                    f"“{name[:30]}…” is too long for a tag: {TAG_NAME_MAX_LENGTH} characters at most."
+                )
+            if not any(character.isalnum() for character in name):
+                raise forms.ValidationError(f"“{name}” is not a tag: a tag needs at least one letter or digit.")
+        return names
 
 
 class ArticleAdminForm(forms.ModelForm):

@@ -1,8 +1,12 @@
-"""Keep each saved version's tags and references in step with the article."""
+"""Keep each saved version's tags and references in step with the article, and every
+tag linkable."""
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+import secrets
+
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
+from taggit.models import Tag
 
 from .models import Article, Reference, TaggedArticle
 
@@ -39,3 +43,12 @@ def snapshot_after_reference_change(sender, instance, origin=None, **kwargs):
     article = Article.objects.filter(pk=instance.article_id).first()
     if article is not None:
         article.refresh_history_snapshot()
+
+
+@receiver(pre_save, sender=Tag, dispatch_uid="tag_slug_never_empty")
+def tag_slug_never_empty(sender, instance, **kwargs):
+    """A name with no letter or digit ("???") slugifies to nothing, and a tag without a
+    slug has no page to link to. The admin refuses such names; code that adds one gets
+    a generated slug."""
+    if not instance.slug:
+        instance.slug = f"tag-{secrets.token_hex(4)}"

@@ -1,8 +1,23 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from site_config.page_cache import cache_public_page
 
 from . import feeds, search_views, views
+
+
+class UnicodeSlugConverter:
+    """Tag slugs keep letters beyond ASCII ("café-crème"), as django-taggit makes them."""
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(UnicodeSlugConverter, "tag_slug")
 
 app_name = "articles"
 urlpatterns = [
@@ -10,7 +25,7 @@ urlpatterns = [
     path("articles/", views.ArticleListView.as_view(), name="list"),
     path("articles/<slug:slug>/", views.article_detail, name="detail"),
     path("tags/", views.TagListView.as_view(), name="tag_list"),
-    path("tags/<slug:slug>/", views.TagDetailView.as_view(), name="tag"),
+    path("tags/<tag_slug:slug>/", views.TagDetailView.as_view(), name="tag"),
     path("search/", search_views.search, name="search"),
     path("feed/", cache_public_page(feeds.LatestArticlesFeed()), name="feed"),
     path("feed/atom/", cache_public_page(feeds.LatestArticlesAtomFeed()), name="feed_atom"),

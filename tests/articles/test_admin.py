@@ -320,3 +320,15 @@ def test_a_single_version_can_be_viewed_read_only(admin_client):
     response = admin_client.get(url)
     assert response.status_code == 200
     assert "Readable version" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [("magnesium, ???", "needs at least one letter or digit"), ("x" * 101, "100 characters at most")],
+)
+def test_admin_refuses_tags_that_cannot_be_stored_or_linked(tags, message):
+    from articles.forms import ArticleAdminForm
+
+    form = ArticleAdminForm(data={"title": "T", "slug": "t", "summary": "S", "body": "B", "tags": tags})
+    assert not form.is_valid()
+    assert message in " ".join(form.errors["tags"])

@@ -306,3 +306,20 @@ def test_query_counts_do_not_grow_with_content(client, django_assert_max_num_que
         cache.clear()
         with django_assert_max_num_queries(MAX_QUERIES[name]):
             client.get(url)
+
+
+def test_tags_beyond_ascii_and_without_letters_have_working_pages(client):
+    """Tag names with accents, other scripts or no letters at all never break a page."""
+    from taggit.models import Tag
+
+    article = make_article(title="Coffee and minerals", tags=["Café crème", "ω-3", "???"])
+    slugs = sorted(Tag.objects.values_list("slug", flat=True))
+    assert "café-crème" in slugs and "ω-3" in slugs
+    assert all(slugs), slugs  # "???" got a generated slug
+    pages = ["/", "/articles/", "/tags/", article.get_absolute_url(), "/sitemap.xml", "/feed/", "/search/?q=coffee"]
+    for url in pages + [reverse("articles:tag", args=[slug]) for slug in slugs]:
+        cache.clear()
+        response = client.get(url)
+        assert response.status_code == 200, url
+    tag_page = client.get(reverse("articles:tag", args=["café-crème"])).content.decode()
+    assert "Coffee and minerals" in tag_page
