@@ -18,9 +18,20 @@ _HEADING = re.compile(r"<(h[2-4])>(.*?)</\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
+# Ids the page layout around an article body uses: a heading never takes one (a body
+# heading "Main" would otherwise capture the skip link). A test keeps this list complete.
+LAYOUT_IDS = frozenset(
+    {
+        "main", "site-search-q", "toc-title", "tags-title", "references-title", "related-title",
+        "author-title", "error-summary", "error-summary-title", "search-facets-title",
+        "signup-heading", "closed-heading", "signup-chart-title",
+    }
+)  # fmt: skip
+
+
 def _add_heading_ids(html):
-    """Give h2-h4 stable ids from their text, unique within the document."""
-    seen = {}
+    """Give h2-h4 stable ids from their text, unique within the page."""
+    seen = dict.fromkeys(LAYOUT_IDS, 1)
 
     def replace(match):
         level, inner = match.group(1), match.group(2)

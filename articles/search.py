@@ -780,7 +780,7 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
         engine, words, tag_id=tag_id, public=public
     )
 
-    page_obj = Paginator(ranked, per_page, orphans=2).page(page)
+    page_obj = Paginator(ranked, per_page).page(page)
     page_ids = list(page_obj.object_list)
     # The index query applied the public filter; the page is checked once more with
     # is_published (published() for one object). Fetched by primary key only: with

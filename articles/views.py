@@ -19,7 +19,6 @@ class PublishedArticlesMixin:
 
     model = Article
     paginate_by = 10
-    paginate_orphans = 3  # a last page of 1-3 articles joins the page before it
 
     def get_queryset(self):
         return Article.objects.published().for_listing()

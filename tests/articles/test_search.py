@@ -180,12 +180,14 @@ def test_pagination_ten_a_page(article):
     first = search.search_articles("omega")
     assert first.total == 22
     assert len(first.hits) == 10
-    assert first.page_obj.paginator.num_pages == 2  # 22 = 10 + 12: orphans, no last page of 2
+    assert first.page_obj.paginator.num_pages == 3
     second = search.search_articles("omega", page=2)
-    seen = [hit.article.pk for hit in first.hits + second.hits]
+    third = search.search_articles("omega", page=3)
+    assert (len(second.hits), len(third.hits)) == (10, 2)
+    seen = [hit.article.pk for hit in first.hits + second.hits + third.hits]
     assert len(seen) == len(set(seen)) == 22
     with pytest.raises(InvalidPage):
-        search.search_articles("omega", page=3)
+        search.search_articles("omega", page=4)
     with pytest.raises(InvalidPage):
         search.search_articles("omega", page=0)
 
