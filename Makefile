@@ -31,7 +31,7 @@ run: $(RUNTIME_STAMP)
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## serve: the same data through gunicorn with DEBUG off, plus the email worker
+## serve: the same data through gunicorn with DEBUG off, plus the email worker and its scheduler
 serve: $(RUNTIME_STAMP)
 	@mkdir -p var
 	@[ -n "$$DJANGO_SECRET_KEY" ] || [ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
@@ -41,7 +41,8 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0; \
 	$(BIN)/python manage.py seed_content; \
 	$(BIN)/python manage.py db_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py requeue_emails --every 300 >/dev/null & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn site_config.wsgi --bind $(HOST):$(PORT)
 
 ## worker: the email queue worker on its own

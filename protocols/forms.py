@@ -21,7 +21,8 @@ class SignupForm(forms.Form):
         error_messages={"required": "Tick the box to agree, or we cannot send you anything."},
     )
     # Hidden from people by CSS (display: none) and from assistive tech; bots fill it in.
-    website = forms.CharField(required=False, label="Leave this field empty")
+    # Anything at all in it, spaces included, marks a bot: not stripped before the check.
+    website = forms.CharField(required=False, strip=False, label="Leave this field empty")
 
     def __init__(self, *args, consent_text="", **kwargs):
         super().__init__(*args, **kwargs)

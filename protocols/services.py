@@ -175,7 +175,10 @@ def _queue_confirmation(signup, *, now, save_signup=True):
     delivery = EmailDelivery.objects.create(
         signup=signup, kind=EmailDelivery.Kind.CONFIRMATION, to_email=signup.email, next_attempt_at=now
     )
-    transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
+    # robust: the signup and its delivery are committed; if queuing fails (the queue's
+    # table locked, a crash), the error is logged, the reader still gets the answer and
+    # `requeue_emails` sends the email later.
+    transaction.on_commit(lambda: enqueue_delivery(delivery.pk), robust=True)
     return delivery
 
 

@@ -220,3 +220,57 @@ def test_immediate_backend_failure_is_recorded_for_the_sweeper(settings):
     delivery.refresh_from_db()
     assert delivery.sent_at is not None
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_requeue_emails_every_keeps_running(protocol, make_signup, monkeypatch):
+    """`requeue_emails --every N` (the Procfile's scheduler) checks again every N seconds."""
+    import io
+
+    from django.core.management import call_command
+
+    from protocols.management.commands import requeue_emails
+
+    naps = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) == 1:  # a delivery whose task was lost turns up between two checks
+            signup = make_signup(protocol)
+            EmailDelivery.objects.create(
+                signup=signup, to_email=signup.email, next_attempt_at=timezone.now() - timezone.timedelta(hours=1)
+            )
+        else:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(requeue_emails.time, "sleep", nap)
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        call_command("requeue_emails", every=300, stdout=out)
+    assert naps == [300, 300]
+    assert out.getvalue().splitlines() == ["Queued 0 overdue email(s).", "Queued 1 overdue email(s)."]
+    assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_to_queue_loses_no_signup(monkeypatch, caplog):
+    """If handing the email to the queue fails after commit, the reader still gets the
+    answer, the signup and its delivery are kept, and requeue_emails sends it later."""
+    from protocols import services
+    from protocols.seed import seed_protocols
+
+    protocol = seed_protocols()
+
+    def queue_down(delivery_id, **kwargs):
+        raise RuntimeError("queue unavailable")
+
+    monkeypatch.setattr(services, "enqueue_delivery", queue_down)
+    response = Client().post(protocol.get_absolute_url(), {"email": "kept@example.org", "consent": "on"})
+    assert response.status_code == 302
+    delivery = EmailDelivery.objects.get(to_email="kept@example.org")
+    assert delivery.sent_at is None and DBTaskResult.objects.count() == 0
+    assert any("queue unavailable" in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
+    monkeypatch.undo()
+    later = delivery.next_attempt_at + timezone.timedelta(hours=1)
+    assert services.requeue_due_deliveries(now=later) == 1
+    assert DBTaskResult.objects.count() == 1

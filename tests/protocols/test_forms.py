@@ -40,9 +40,11 @@ def test_field_errors_are_clear(data, field, message):
     assert f.errors[field] == [message]
 
 
-def test_filled_honeypot_is_a_form_error():
-    """A filled honeypot fails the form with a message in the summary (the field itself is invisible)."""
-    f = form(website="https://spam.example")
+@pytest.mark.parametrize("website", ["https://spam.example", "   ", "\t", "\n"])
+def test_filled_honeypot_is_a_form_error(website):
+    """A filled honeypot, even with only spaces, fails the form with a message in the
+    summary (the field itself is invisible)."""
+    f = form(website=website)
     assert not f.is_valid()
     assert "could not be sent" in f.non_field_errors()[0]
 
