@@ -86,6 +86,37 @@ def test_a_publish_is_visible_on_the_very_next_request_on_every_worker(site, ser
     assert {status for status, _, _ in fetch_many(server, "/articles/live-breaking-story/")} == {404}
 
 
+def test_a_change_to_the_announced_protocol_is_visible_at_once_on_every_worker(site, server):
+    """The banner on cached pages follows the announced protocol on both workers: a new
+    one announced, then none, then the old one back."""
+    banner = b"Our newest protocol, the"
+    for path in ("/", "/articles/", "/tags/"):
+        warm(server, path)
+    site.edit(
+        "from protocols.models import Protocol;"
+        ' Protocol.objects.create(name="Focus Protocol", slug="focus-protocol", tagline="Focus.",'
+        ' description="Emails.", status="open", announce=True, launched_at=timezone.now(),'
+        ' consent_text="I agree.")'
+    )
+    for path in ("/", "/articles/", "/tags/"):
+        for status, _, body in fetch_many(server, path, count=4):
+            assert status == 200 and b"the Focus Protocol is now available" in body, path
+    site.edit(
+        "from protocols.models import Protocol\n"
+        "for protocol in Protocol.objects.all():\n"
+        "    protocol.announce = False\n"
+        "    protocol.save()\n"
+    )
+    for _, _, body in fetch_many(server, "/", count=4):
+        assert banner not in body
+    site.edit(
+        "from protocols.models import Protocol;"
+        ' p = Protocol.objects.get(slug="sleep-protocol"); p.announce = True; p.save()'
+    )
+    for _, _, body in fetch_many(server, "/", count=4):
+        assert b"the Sleep Protocol is now available" in body
+
+
 def test_conditional_get_answers_304(server):
     headers, _ = warm(server, "/articles/")
     status, not_modified, body = server.get("/articles/", headers={"If-None-Match": headers["etag"]})
