@@ -83,6 +83,6 @@ _editor_article = never_cache(ArticleDetailView.as_view(preview=True))
 
 def article_detail(request, slug):
     """Readers get the cacheable published page; editors may also open drafts and scheduled ones."""
-    if request.user.has_perm(PREVIEW_PERMISSION):
+    if request.user.is_staff and request.user.has_perm(PREVIEW_PERMISSION):
         return _editor_article(request, slug=slug)
     return _public_article(request, slug=slug)

@@ -33,6 +33,8 @@ def article_json_ld(context, article):
         data["author"] = {"@type": "Person", "name": article.author.name}
         if article.author.credentials:
             data["author"]["description"] = article.author.credentials
+    else:  # no named writer: the publication itself stands behind the text
+        data["author"] = data["publisher"]
     if article.reviewed_by:
         data["reviewedBy"] = {"@type": "Person", "name": article.reviewed_by}
         if article.reviewed_at:

@@ -125,6 +125,17 @@ def test_staff_without_the_change_permission_get_404_for_drafts(client):
     assert client.get(make_article(published=False).get_absolute_url()).status_code == 404
 
 
+def test_the_change_permission_without_staff_status_gets_404_for_drafts(client):
+    """Previews are for staff: a non-staff account holding the permission sees what readers see."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("outsider", password="x", is_staff=False)
+    user.user_permissions.add(Permission.objects.get(codename="change_article", content_type__app_label="articles"))
+    client.force_login(user)
+    assert client.get(make_article(published=False).get_absolute_url()).status_code == 404
+
+
 def test_published_pages_are_marked_cacheable_for_readers(client):
     """Home, list, tag pages, article page and feeds opt in to the public page cache."""
     article = make_article(tags=["sleep"])
@@ -239,6 +250,13 @@ def test_article_json_ld_is_valid_schema_org(client):
     assert data["author"] == {"@type": "Person", "name": "Dana Reyes", "description": "MSc, Registered Dietitian"}
     assert data["reviewedBy"] == {"@type": "Person", "name": "Dr. Sam Lee, MD"}
     assert data["keywords"] == ["magnesium", "sleep"]
+
+
+def test_an_article_without_a_named_author_is_by_the_editors(client, settings):
+    """No invented writer: the byline and the JSON-LD name the publication."""
+    page = html(client.get(make_article(title="Zinc basics").get_absolute_url()))
+    assert f'<span class="byline">By the {settings.SITE_NAME} editors</span>' in page
+    assert json_ld(page)["author"] == {"@type": "Organization", "name": settings.SITE_NAME}
 
 
 def test_json_ld_cannot_break_out_of_its_script_element(client):
