@@ -119,3 +119,33 @@ def test_deploy_check_passes_in_production_mode(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "console"),
+        (
+            {
+                "EMAIL_HOST": "smtp.example.org",
+                "EMAIL_PORT": "2525",
+                "EMAIL_HOST_USER": "mailer",
+                "EMAIL_HOST_PASSWORD": "s3cret",
+                "EMAIL_USE_TLS": "1",
+                "DEFAULT_FROM_EMAIL": "Well Informed <news@example.org>",
+            },
+            "smtp smtp.example.org 2525 mailer s3cret True Well Informed <news@example.org>",
+        ),
+    ],
+)
+def test_email_delivery_follows_the_environment(tmp_path, env, expected):
+    """SMTP with the given server and account when EMAIL_HOST is set; the console otherwise."""
+    code = (
+        "from django.conf import settings; s = settings;"
+        "kind = s.EMAIL_BACKEND.split('.')[-2];"
+        "print(kind if kind == 'console' else ' '.join(map(str, [kind, s.EMAIL_HOST, s.EMAIL_PORT,"
+        " s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.DEFAULT_FROM_EMAIL])))"
+    )
+    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path), **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
