@@ -1,9 +1,11 @@
-"""Turn a database outage into the static 503 page, quickly and without the database."""
+"""Turn a database outage into the static 503 page, quickly and without the database; keep
+the admin's query strings to what the database accepts."""
 
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 
 from .views import render_error_page
 
@@ -31,3 +33,23 @@ class DatabaseUnavailableMiddleware:
         response["Retry-After"] = "30"
         response["Cache-Control"] = "no-store"
         return response
+
+
+class AdminQueryStringGuardMiddleware:
+    """The admin's list filters and search hand query-string values to the database as
+    they are, and PostgreSQL refuses a NUL byte in text (a 500). Such a request gets a
+    400 with a plain message instead. (Public pages clean their parameters themselves.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request):
+        if request.path.startswith(self.admin_prefix) and any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest(
+                "The address contains a NUL character, which no search or filter can use.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

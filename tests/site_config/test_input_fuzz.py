@@ -11,7 +11,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocols.models import Signup
+from articles.models import Article
+from protocols.models import EmailDelivery, Protocol, Signup
 from protocols.seed import seed_protocols
 from tests.articles.factories import make_article
 
@@ -71,16 +72,22 @@ def _truthy_checkbox(value):
     email=st.one_of(anything, st.emails().map(lambda e: e if len(e) < 240 else "x@example.com")),
     consent=st.one_of(st.sampled_from(["", "on", "true", "false", "0"]), anything),
     website=st.one_of(st.just(""), anything),
+    status=st.sampled_from(Protocol.Status.values),
 )
-def test_signup_form_stores_nothing_from_invalid_input(content, anonymous, email, consent, website):
+def test_signup_form_stores_nothing_from_invalid_input(content, anonymous, email, consent, website, status):
+    """Open, waitlist (upcoming) and closed protocols alike."""
     protocol = content
+    Protocol.objects.filter(pk=protocol.pk).update(status=status)
     before = set(Signup.objects.values_list("pk", flat=True))
+    deliveries_before = EmailDelivery.objects.count()
     response = anonymous.post(protocol.get_absolute_url(), {"email": email, "consent": consent, "website": website})
     assert response.status_code in OK_STATUSES
     new_rows = Signup.objects.exclude(pk__in=before)
     if response.status_code != 302:
         assert not new_rows.exists(), "a refused signup stored a row"
+        assert EmailDelivery.objects.count() == deliveries_before, "a refused signup queued an email"
         return
+    assert status != Protocol.Status.CLOSED, "a closed protocol took a signup"
     # Whatever was accepted must have been valid input.
     assert website == "", "the honeypot was filled in, yet the signup went through"
     assert _truthy_checkbox(consent)
@@ -101,9 +108,64 @@ def test_confirm_and_unsubscribe_posts_with_any_token(content, anonymous, token,
 
 
 @FUZZ
+@given(token=anything)
+def test_new_link_requests_with_any_token_send_nothing(content, anonymous, token):
+    """ "Email me a new link" takes only a genuine expired link: any other token sends nothing."""
+    response = anonymous.post(f"/protocols/confirm/{quote(token, safe='') or 'x'}/new-link/", {"x": token})
+    assert response.status_code in OK_STATUSES
+    assert not EmailDelivery.objects.exists()
+
+
+@pytest.fixture
+def staff():
+    client = Client(raise_request_exception=True)
+    client.force_login(get_user_model().objects.create_superuser("fuzz-admin", "fuzz@example.org", "x"))
+    return client
+
+
+@FUZZ
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["q", "status__exact", "tags__id__exact", "author__id__exact", "o", "p", "published_at__gte",
+                         "published_at__year", "published_at__month", "e", "all"]),
+        anything,
+        max_size=3,
+    ),
+    changelist=st.sampled_from(
+        ["articles/article", "protocols/signup", "protocols/protocol", "protocols/emaildelivery"]
+    ),
+)  # fmt: skip
+def test_admin_lists_take_any_query_string(content, staff, params, changelist):
+    response = staff.get(f"/admin/{changelist}/", params)
+    assert response.status_code in OK_STATUSES
+
+
+@FUZZ
+@given(title=anything, slug=anything, summary=anything, body=anything, tags=anything, status=anything)
+def test_admin_article_form_stores_nothing_invalid(content, staff, title, slug, summary, body, tags, status):
+    before = Article.objects.count()
+    data = {"title": title, "slug": slug, "summary": summary, "body": body, "tags": tags, "status": status,
+            "references-TOTAL_FORMS": "0", "references-INITIAL_FORMS": "0"}  # fmt: skip
+    response = staff.post("/admin/articles/article/add/", data)
+    assert response.status_code in OK_STATUSES
+    if response.status_code != 302:
+        assert Article.objects.count() == before
+
+
+@FUZZ
 @given(username=anything, password=anything)
 def test_admin_login_form(anonymous, username, password):
     before = get_user_model().objects.count()
     response = anonymous.post("/admin/login/", {"username": username, "password": password})
     assert response.status_code in OK_STATUSES
     assert get_user_model().objects.count() == before
+
+
+def test_admin_article_form_shape_is_the_real_one(staff):
+    """The fuzzed post above has the add form's real shape: valid values save an article."""
+    page = staff.get("/admin/articles/article/add/").content.decode()
+    assert 'name="references-TOTAL_FORMS"' in page
+    data = {"title": "Real", "slug": "real", "summary": "S.", "body": "B.", "tags": "zinc", "status": "draft",
+            "references-TOTAL_FORMS": "0", "references-INITIAL_FORMS": "0"}  # fmt: skip
+    assert staff.post("/admin/articles/article/add/", data).status_code == 302
+    assert Article.objects.filter(slug="real").exists()

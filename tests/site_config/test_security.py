@@ -14,6 +14,7 @@ from django.test import Client, RequestFactory
 from django.urls import path
 
 from site_config.client_ip import axes_client_ip, get_client_ip
+from site_config.urls import urlpatterns as site_urlpatterns
 from tests.articles.factories import make_article
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +28,8 @@ def interface_error_view(request):
     raise InterfaceError("connection already closed")
 
 
-urlpatterns = [path("db-down/", db_down_view), path("db-gone/", interface_error_view)]
+# The site's own URLs too: the 503 page links to them.
+urlpatterns = [path("db-down/", db_down_view), path("db-gone/", interface_error_view), *site_urlpatterns]
 
 
 def assert_security_headers(response):
@@ -179,3 +181,13 @@ def test_a_database_error_gives_the_static_503_page_quickly(settings, url):
     assert "Temporarily unavailable" in body
     assert "Connection refused" not in body and "Traceback" not in body
     assert_security_headers(response)
+
+
+@pytest.mark.django_db
+def test_admin_lists_answer_400_not_500_to_a_nul_byte(admin_client):
+    """PostgreSQL refuses NUL in text: the admin's filters and search say so with a 400."""
+    for url in ("/admin/articles/article/?status__exact=%00", "/admin/protocols/signup/?q=a%00b"):
+        response = admin_client.get(url)
+        assert response.status_code == 400, url
+        assert b"NUL character" in response.content
+    assert admin_client.get("/admin/articles/article/?status__exact=draft").status_code == 200
