@@ -33,15 +33,45 @@ def test_parse_rate_rejects_nonsense(value):
         parse_rate(value)
 
 
+def redis_available():
+    try:
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=0.5).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(
+    params=["database", pytest.param("redis", marks=pytest.mark.skipif(not redis_available(), reason="no Redis"))]
+)
+def rate_store(request, settings):
+    """Each limit test runs against both stores: the database, and Redis as several app
+    servers share it (a fresh key prefix per test, so nothing needs flushing)."""
+    if request.param == "database":
+        settings.REDIS_URL = ""
+    else:
+        url = django_settings.REDIS_URL or "redis://127.0.0.1:6379/15"
+        settings.REDIS_URL = url
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": f"rl-test-{uuid.uuid4().hex}",
+            }
+        }
+    return request.param
+
+
 def post(client, protocol, email, **extra):
     return client.post(protocol.get_absolute_url(), {"email": email, "consent": "on"}, **extra)
 
 
 @pytest.mark.django_db
-def test_too_many_signups_from_one_address_get_a_429_that_says_when(protocol, settings):
+def test_too_many_signups_from_one_address_get_a_429_that_says_when(protocol, settings, rate_store):
     """Past the limit a client gets 429, a Retry-After header and a page saying when to try again; nothing stored."""
     settings.SIGNUP_RATE_LIMIT = "2/10m"
-    settings.REDIS_URL = ""
     client = Client()
     assert post(client, protocol, "one@example.org").status_code == 302
     assert post(client, protocol, "two@example.org").status_code == 302
@@ -51,13 +81,13 @@ def test_too_many_signups_from_one_address_get_a_429_that_says_when(protocol, se
     html = response.content.decode()
     assert "Please try again in" in html and "UTC" in html
     assert Signup.objects.count() == 2
+    assert RateLimitCounter.objects.exists() == (rate_store == "database")
 
 
 @pytest.mark.django_db
-def test_limit_is_per_client_address(protocol, settings):
+def test_limit_is_per_client_address(protocol, settings, rate_store):
     """Another client address has its own allowance."""
     settings.SIGNUP_RATE_LIMIT = "1/10m"
-    settings.REDIS_URL = ""
     client = Client()
     assert post(client, protocol, "a@example.org", REMOTE_ADDR="10.0.0.1").status_code == 302
     assert post(client, protocol, "b@example.org", REMOTE_ADDR="10.0.0.1").status_code == 429
@@ -65,10 +95,9 @@ def test_limit_is_per_client_address(protocol, settings):
 
 
 @pytest.mark.django_db
-def test_trusted_proxy_header_names_the_client(protocol, settings):
+def test_trusted_proxy_header_names_the_client(protocol, settings, rate_store):
     """With DJANGO_CLIENT_IP_HEADER set, the proxy's right-most X-Forwarded-For entry is the client."""
     settings.SIGNUP_RATE_LIMIT = "1/10m"
-    settings.REDIS_URL = ""
     settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
     client = Client()
     assert post(client, protocol, "a@example.org", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.5").status_code == 302
@@ -78,10 +107,9 @@ def test_trusted_proxy_header_names_the_client(protocol, settings):
 
 
 @pytest.mark.django_db
-def test_invalid_posts_do_not_use_up_the_allowance(protocol, settings):
+def test_invalid_posts_do_not_use_up_the_allowance(protocol, settings, rate_store):
     """Typos are not counted: only submissions that would send an email are."""
     settings.SIGNUP_RATE_LIMIT = "1/10m"
-    settings.REDIS_URL = ""
     client = Client()
     for _ in range(3):
         assert post(client, protocol, "not-an-email").status_code == 400
@@ -112,28 +140,17 @@ def test_fixed_window_resets_and_old_windows_are_deleted(settings):
 
 
 @pytest.mark.django_db
-def test_rate_limited_expired_link_resends(protocol, make_signup, settings):
+def test_rate_limited_expired_link_resends(protocol, make_signup, settings, rate_store):
     """The "email me a new link" button is rate-limited like the signup form."""
     from django.urls import reverse
 
     from protocols.tokens import make_confirm_token
 
     settings.SIGNUP_RATE_LIMIT = "1/10m"
-    settings.REDIS_URL = ""
     signup = make_signup(protocol)
     url = reverse("protocols:resend", args=[make_confirm_token(signup)])
     assert Client().post(url).status_code == 302
     assert Client().post(url).status_code == 429
-
-
-def redis_available():
-    try:
-        import redis
-
-        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=0.5).ping()
-        return True
-    except Exception:
-        return False
 
 
 @pytest.mark.django_db
