@@ -149,3 +149,34 @@ def test_email_delivery_follows_the_environment(tmp_path, env, expected):
     result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path), **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def test_gunicorn_logs_to_stdout_one_json_object_a_line(tmp_path):
+    """gunicorn's own events (start, workers, errors) go where Django's do: stdout, JSON lines."""
+    import json
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        DJANGO_SECRET_KEY="x" * 50, DJANGO_HTTPS="0", DJANGO_VAR_DIR=str(tmp_path), GUNICORN_BIND=f"127.0.0.1:{port}"
+    )
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        server = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
+            [str(Path(sys.executable).parent / "gunicorn"), "site_config.wsgi", "--workers", "1"],
+            cwd=ROOT, env=env, stdout=stdout, stderr=stderr,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while b"Booting worker" not in out.read_bytes() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert any(e["logger"] == "gunicorn.error" and e["message"].startswith("Listening at") for e in events)
+    assert "gunicorn.error" not in err.read_text()
