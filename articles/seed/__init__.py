@@ -28,14 +28,21 @@ def parse_seed_file(path):
 
 
 def seed_articles(*, stdout=None):
-    """Create each seed article that does not exist yet (by slug); return how many were created."""
+    """Create each seed article that was never created (by slug); return how many were created.
+
+    "Never" counts the article's version history too: an article an editor has since
+    given another slug, or deleted, is not created again.
+    """
     created = 0
     for path in sorted(SEED_DIR.glob("*.md")):
         data = parse_seed_file(path)
         with transaction.atomic():
-            if Article.objects.filter(slug=data["slug"]).exists():
+            if (
+                Article.history.filter(slug=data["slug"]).exists()
+                or Article.objects.filter(slug=data["slug"]).exists()
+            ):
                 if stdout:
-                    stdout.write(f"Article “{data['title']}” already exists: left as it is.")
+                    stdout.write(f"Article “{data['title']}” was seeded before: left as editors made it.")
                 continue
             article = Article.objects.create(
                 title=data["title"],

@@ -88,6 +88,19 @@ def test_seed_never_overwrites_an_editors_changes():
     assert [tag.name for tag in article.tags.all()] == ["magnesium"]
 
 
+def test_seed_does_not_bring_back_an_article_an_editor_renamed_or_deleted():
+    """Seeding is once per slug ever: a new slug or a deletion by an editor stands."""
+    seed()
+    article = Article.objects.get(slug=SLUG)
+    article.slug = "magnesium-for-leg-cramps"
+    article.save()
+    seed()
+    assert list(Article.objects.values_list("slug", flat=True)) == ["magnesium-for-leg-cramps"]
+    Article.objects.get().delete()
+    seed()
+    assert not Article.objects.exists()
+
+
 def test_setup_roles_creates_editors_who_cannot_touch_users_or_signups():
     """Editors can write and publish articles and tags; no permission on users, groups or signups."""
     call_command("setup_roles", stdout=StringIO())
