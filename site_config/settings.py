@@ -206,6 +206,8 @@ if HTTPS or env_bool("DJANGO_TRUST_PROXY_SSL_HEADER", False):
     # The proxy in front terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# No page script reads the CSRF token (forms carry it in a hidden field): keep it from any.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

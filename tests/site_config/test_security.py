@@ -89,6 +89,7 @@ print(json.dumps({
     "redirect": [plain.status_code, plain.get("Location")],
     "hsts": secure.get("Strict-Transport-Security"),
     "csrf_cookie_secure": bool(cookie["secure"]),
+    "csrf_cookie_httponly": bool(cookie["httponly"]),
     "proxied_status": proxied.status_code,
     "session_cookie": [settings.SESSION_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY],
     "csrf_cookie_secure_setting": settings.CSRF_COOKIE_SECURE,
@@ -113,11 +114,12 @@ def run_probe(code, tmp_path, **env):
 
 
 def test_https_mode_redirects_sets_hsts_and_secure_cookies(tmp_path):
-    """DJANGO_HTTPS=1: plain HTTP is redirected, HSTS is sent, cookies are Secure (and session HttpOnly)."""
+    """DJANGO_HTTPS=1: plain HTTP is redirected, HSTS is sent, cookies are Secure and HttpOnly."""
     result = run_probe(HTTPS_PROBE, tmp_path, DJANGO_HTTPS="1")
     assert result["redirect"] == [301, "https://testserver/robots.txt"]
     assert result["hsts"] == "max-age=31536000; includeSubDomains; preload"
     assert result["csrf_cookie_secure"] is True
+    assert result["csrf_cookie_httponly"] is True
     assert result["proxied_status"] == 200  # the proxy's X-Forwarded-Proto: https is trusted
     assert result["session_cookie"] == [True, True]
     assert result["csrf_cookie_secure_setting"] is True
