@@ -17,6 +17,13 @@ def run_python(code, **env):
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
 
 
+def production_output(code, tmp_path, **env):
+    """What `code` prints with DEBUG off, a secret key and this environment."""
+    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path), **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_missing_secret_key_is_refused_with_one_clear_line(tmp_path):
     """With DEBUG off and no DJANGO_SECRET_KEY the project will not start, and says why in one line."""
     result = run_python("import django; django.setup()", DJANGO_VAR_DIR=str(tmp_path))
@@ -89,9 +96,7 @@ def test_https_and_cache_follow_the_environment(tmp_path, env, expected):
         "print(settings.SECURE_SSL_REDIRECT and settings.SESSION_COOKIE_SECURE and settings.SECURE_HSTS_SECONDS > 0,"
         " settings.CACHES['default']['BACKEND'].split('.')[-2])"
     )
-    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path), **env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == expected
+    assert production_output(code, tmp_path, **env) == expected
 
 
 def test_allowed_hosts_and_admin_url_from_environment(tmp_path):
@@ -146,9 +151,7 @@ def test_email_delivery_follows_the_environment(tmp_path, env, expected):
         "print(kind if kind == 'console' else ' '.join(map(str, [kind, s.EMAIL_HOST, s.EMAIL_PORT,"
         " s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.DEFAULT_FROM_EMAIL])))"
     )
-    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path), **env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == expected
+    assert production_output(code, tmp_path, **env) == expected
 
 
 def test_gunicorn_logs_to_stdout_one_json_object_a_line(tmp_path):
