@@ -28,6 +28,7 @@ RETRY_MAX_DELAY = timedelta(hours=6)
 MAX_ATTEMPTS = 14
 # How long one worker may hold a delivery while talking to the SMTP server.
 CLAIM_DURATION = timedelta(minutes=2)
+CLOCK_MARGIN = timedelta(seconds=5)  # well under the first retry delay (1 minute)
 
 MAX_EMAIL_LENGTH = 254
 
@@ -202,9 +203,12 @@ def retry_delay(attempts):
 
 def _claim(delivery_id, now):
     # A conditional UPDATE is atomic on every database: only one worker wins a delivery,
-    # and no lock is held while the SMTP server is slow.
+    # and no lock is held while the SMTP server is slow. Only a delivery that is due: a
+    # task queued twice (requeue_emails while the worker was down) must not spend a retry
+    # before its backoff is over. The margin allows for clocks of other machines.
     return (
         EmailDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True, skipped_reason="", gave_up_at__isnull=True)
+        .filter(next_attempt_at__lte=now + CLOCK_MARGIN)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .update(claimed_until=now + CLAIM_DURATION)
     )

@@ -75,10 +75,15 @@ def _worker():
 
 
 def make_scheduled_tasks_due():
-    """Pretend the backoff delay has passed: every deferred task becomes ready now."""
+    """Pretend the backoff delay has passed: every deferred task, and every email waiting
+    for its next attempt, is due now."""
     from django.utils import timezone
 
-    return DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    from protocols.models import EmailDelivery
+
+    now = timezone.now()
+    EmailDelivery.objects.filter(next_attempt_at__gt=now).update(next_attempt_at=now)
+    return DBTaskResult.objects.filter(status="READY").update(run_after=now)
 
 
 @pytest.fixture

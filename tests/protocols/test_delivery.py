@@ -216,7 +216,10 @@ def test_immediate_backend_failure_is_recorded_for_the_sweeper(settings):
     delivery = EmailDelivery.objects.get()
     assert delivery.attempts == 1 and delivery.sent_at is None
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.requeue_due_deliveries(now=delivery.next_attempt_at, grace=timezone.timedelta(0)) == 1
+    assert services.requeue_due_deliveries() == 0  # not due yet: the backoff stands
+    # Later: the retry is overdue (nothing can defer it on this backend), the sweeper sends it.
+    EmailDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timezone.timedelta(hours=1))
+    assert services.requeue_due_deliveries() == 1
     delivery.refresh_from_db()
     assert delivery.sent_at is not None
     assert len(mail.outbox) == 1
@@ -274,3 +277,52 @@ def test_a_failure_to_queue_loses_no_signup(monkeypatch, caplog):
     later = delivery.next_attempt_at + timezone.timedelta(hours=1)
     assert services.requeue_due_deliveries(now=later) == 1
     assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_requeue_emails_every_survives_a_database_error(monkeypatch, caplog):
+    """The scheduler logs a database failure and carries on at the next check."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import OperationalError
+
+    from protocols.management.commands import requeue_emails
+
+    outcomes = iter([OperationalError("server closed the connection"), 0])
+
+    def requeue():
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    naps = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) > 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(requeue_emails, "requeue_due_deliveries", requeue)
+    monkeypatch.setattr(requeue_emails.time, "sleep", nap)
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        call_command("requeue_emails", every=60, stdout=out)
+    assert out.getvalue().splitlines() == ["Queued 0 overdue email(s)."]
+    assert any("the database failed" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.django_db
+def test_a_task_queued_twice_never_spends_a_retry_early(protocol, django_capture_on_commit_callbacks, settings):
+    """requeue_emails may queue a delivery again while its worker is down; when the worker
+    returns, the extra tasks find it not due and leave the backoff as it was."""
+    settings.EMAIL_BACKEND = "tests.protocols.test_delivery.FailingBackend"
+    sign_up(protocol, "patient@example.org", django_capture_on_commit_callbacks)
+    delivery = EmailDelivery.objects.get()
+    for _ in range(5):  # five scheduler runs while no worker runs
+        services.enqueue_delivery(delivery.pk)
+    run_worker()
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    assert delivery.next_attempt_at > timezone.now()
