@@ -28,17 +28,5 @@ accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "0") == "1" else None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # gunicorn's own events go where Django's do: stdout, one JSON object a line.
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"line": {"()": "site_config.logging.OneLineFormatter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line", "stream": "ext://sys.stdout"},
-        "error_console": {"class": "logging.StreamHandler", "formatter": "line", "stream": "ext://sys.stdout"},
-    },
-    "loggers": {
-        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
-    },
-}
+logger_class = "site_config.gunicorn_logging.OneLineLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -159,6 +159,7 @@ def test_gunicorn_logs_to_stdout_one_json_object_a_line(tmp_path):
     import json
     import socket
     import time
+    import urllib.request
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -177,9 +178,16 @@ def test_gunicorn_logs_to_stdout_one_json_object_a_line(tmp_path):
             deadline = time.monotonic() + 30
             while b"Booting worker" not in out.read_bytes() and time.monotonic() < deadline:
                 time.sleep(0.1)
+            for _ in range(50):  # a request, which must write no access line by default
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=5).read()  # noqa: S310
+                    break
+                except OSError:
+                    time.sleep(0.1)
         finally:
             server.terminate()
             server.wait(timeout=30)
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert any(e["logger"] == "gunicorn.error" and e["message"].startswith("Listening at") for e in events)
     assert "gunicorn.error" not in err.read_text()
+    assert all(e["logger"] != "gunicorn.access" for e in events)  # no access log unless asked for
