@@ -17,39 +17,54 @@ searches exclude drafts inside FTS5 instead of through a list of ids.
 Rows written later get all of this from articles.search.
 """
 
+import importlib
+
 from django.db import migrations
 
 RECENT_BUCKET_BITS = 10  # articles.search.RECENT_BUCKET_BITS when this was written
 
-FORWARD = [
+POSTGRES_COLUMNS = [
+    "ALTER TABLE articles_search_document ADD COLUMN IF NOT EXISTS tag_ids integer[] NOT NULL DEFAULT '{}'",
+    "ALTER TABLE articles_search_term ADD COLUMN IF NOT EXISTS stem varchar(64) NULL",
+    # text_pattern_ops: equality and the prefix LIKE of a prefix query.
+    "CREATE INDEX IF NOT EXISTS articles_search_term_stem ON articles_search_term (stem text_pattern_ops)",
+]
+POSTGRES_BACKFILL = [
     (
         "UPDATE articles_search_document SET document = document "
         "|| array_to_tsvector(ARRAY['~' || (article_id >> %s)::text])",
         [RECENT_BUCKET_BITS],
     ),
-    ("ALTER TABLE articles_search_document ADD COLUMN IF NOT EXISTS tag_ids integer[] NOT NULL DEFAULT '{}'", None),
     (
         "UPDATE articles_search_document SET tag_ids = ARRAY(SELECT tag_id FROM articles_taggedarticle "
         "WHERE content_object_id = article_id ORDER BY tag_id)",
         None,
     ),
-    ("ALTER TABLE articles_search_term ADD COLUMN IF NOT EXISTS stem varchar(64) NULL", None),
     ("UPDATE articles_search_term SET stem = (tsvector_to_array(to_tsvector('english'::regconfig, term)))[1]", None),
-    # text_pattern_ops: equality and the prefix LIKE of a prefix query.
-    ("CREATE INDEX IF NOT EXISTS articles_search_term_stem ON articles_search_term (stem text_pattern_ops)", None),
 ]
 BACKWARD = [
     "ALTER TABLE articles_search_term DROP COLUMN IF EXISTS stem",
     "ALTER TABLE articles_search_document DROP COLUMN IF EXISTS tag_ids",
 ]
 
-
 SQLITE_UNPUBLISHED_MARK = "\ue000unpublished"  # articles.search.SQLITE_UNPUBLISHED_MARK when this was written
 
 
-def forward(apps, schema_editor):
+def add_columns(schema_editor):
+    """The columns and index this migration adds; safe to run again (rebuild_search_index
+    runs it after creating any missing index table)."""
     if schema_editor.connection.vendor == "postgresql":
-        for statement, params in FORWARD:
+        for statement in POSTGRES_COLUMNS:
+            schema_editor.execute(statement)
+
+
+def forward(apps, schema_editor):
+    # A database that applied 0002 while it was an empty placeholder has no index tables:
+    # create them first (every statement there is idempotent).
+    importlib.import_module("articles.migrations.0002_search_index").create_index(apps, schema_editor)
+    add_columns(schema_editor)
+    if schema_editor.connection.vendor == "postgresql":
+        for statement, params in POSTGRES_BACKFILL:
             schema_editor.execute(statement, params)
     elif schema_editor.connection.vendor == "sqlite":
         for table in ("articles_search_fts", "articles_search_head"):

@@ -173,3 +173,49 @@ def test_flush_leaves_no_stale_index_rows():
     assert found("electrolytes") == []
     make_article(title="Fresh")
     assert found("hydration") == []
+
+
+INDEX_TABLES = {
+    "sqlite": [search.SQLITE_FTS, search.SQLITE_HEAD, search.TERM_TABLE],
+    "postgresql": [search.PG_TABLE, search.TERM_TABLE],
+}
+
+
+def _drop_index_tables():
+    with connection.cursor() as cursor:
+        for table in INDEX_TABLES[connection.vendor]:
+            cursor.execute(f"DROP TABLE {table}")
+
+
+def _search_works_in_full(article_pk):
+    results = search.search_articles("chlorella")
+    assert [hit.article.pk for hit in results.hits] == [article_pk]
+    assert "<mark>" in results.hits[0].snippet
+    assert [facet.slug for facet in results.facets] == ["algae"]
+
+
+def test_rebuild_creates_missing_index_tables_with_every_column(committed):
+    """rebuild_search_index recreates the index tables as the migrations left them."""
+    with committed():
+        article = make_article(title="Chlorella", body="Chlorella is an alga.", tags=["algae"])
+    _drop_index_tables()
+    call_command("rebuild_search_index")
+    _search_works_in_full(article.pk)
+
+
+def test_faster_lookups_migration_runs_where_the_index_tables_are_missing(committed):
+    """A database that applied 0002 while it was an empty placeholder has no index tables:
+    0003 creates them instead of failing the deploy."""
+    import importlib
+
+    from articles.management.commands.rebuild_search_index import _Executor
+
+    with committed():
+        article = make_article(title="Chlorella", body="Chlorella is an alga.", tags=["algae"])
+    _drop_index_tables()
+    migration = importlib.import_module("articles.migrations.0003_search_faster_lookups")
+    with connection.cursor() as cursor:
+        migration.forward(None, _Executor(cursor))
+        migration.forward(None, _Executor(cursor))  # and again: nothing breaks
+    search.index_articles([article.pk])
+    _search_works_in_full(article.pk)

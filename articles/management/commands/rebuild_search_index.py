@@ -25,11 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args, batch_size, **options):
-        # Creates the index tables if this database applied the migration while it was
-        # still an empty placeholder (every statement in it is idempotent).
-        migration = importlib.import_module("articles.migrations.0002_search_index")
+        # Creates missing index tables and columns, e.g. after a restore that left them
+        # out (every statement in these migrations is idempotent).
         with connection.cursor() as cursor:
-            migration.create_index(None, _Executor(cursor))
+            executor = _Executor(cursor)
+            importlib.import_module("articles.migrations.0002_search_index").create_index(None, executor)
+            importlib.import_module("articles.migrations.0003_search_faster_lookups").add_columns(executor)
         started = time.perf_counter()
         count = search.rebuild_index(batch_size=batch_size)
         elapsed = time.perf_counter() - started
