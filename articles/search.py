@@ -496,12 +496,15 @@ class PostgresBackend:
             # counting the rest; when they hold CANDIDATES those are the newest. Otherwise
             # the full queries run (a subquery in a CASE runs only when reached), so the
             # results are the same either way.
+            # A query of stop words only is an empty tsquery, and empty && buckets would
+            # be the buckets alone (every recent article): then the window holds nothing.
             with_sql += (
-                ", recent AS MATERIALIZED (SELECT ARRAY(SELECT article_id FROM "
+                ", recent AS MATERIALIZED (SELECT CASE WHEN numnode(to_tsquery(%s::regconfig, %s)) = 0 "
+                "THEN '{}'::bigint[] ELSE ARRAY(SELECT article_id FROM "
                 f"{PG_TABLE} WHERE document @@ (to_tsquery(%s::regconfig, %s) && %s::tsquery){filters} "
-                "ORDER BY article_id DESC LIMIT %s) AS ids) "
+                "ORDER BY article_id DESC LIMIT %s) END AS ids) "
             )
-            with_params += [PG_CONFIG, query, recent_buckets, *params, COUNT_CAP + 1]
+            with_params += [PG_CONFIG, query, PG_CONFIG, query, recent_buckets, *params, COUNT_CAP + 1]
             count_sql = (
                 f"(SELECT CASE WHEN cardinality(ids) > %s THEN cardinality(ids) ELSE {count_sql} END FROM recent)"
             )
@@ -586,21 +589,25 @@ class PostgresBackend:
             return {}
         exact = [word for i, word in enumerate(words) if not _is_prefix(words, i)]
         prefix = words[-1] if getattr(words, "prefix", False) else ""
-        # The vocabulary holds alphabetic words only: "b12" is matched as itself.
-        as_typed = {word for word in exact if not word.isalpha()}
+        # The vocabulary holds alphabetic words of 3 letters or more: "b12" and "uv" are
+        # matched as typed, unless the configuration drops them as stop words ("a").
+        unlisted = [word for word in exact if not word.isalpha() or len(word) < 3]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT article_id, body_text, ARRAY(SELECT term FROM {TERM_TABLE} "
                 "WHERE stem = ANY(tsvector_to_array(to_tsvector(%s::regconfig, %s))) "
-                "OR stem LIKE (tsvector_to_array(to_tsvector(%s::regconfig, %s)))[1] || '%%') "
+                "OR stem LIKE (tsvector_to_array(to_tsvector(%s::regconfig, %s)))[1] || '%%'), "
+                "ARRAY(SELECT word FROM unnest(%s::text[]) AS word "
+                "WHERE numnode(plainto_tsquery(%s::regconfig, word)) > 0) "
                 f"FROM {PG_TABLE} WHERE article_id = ANY(%s)",
-                [PG_CONFIG, " ".join(exact), PG_CONFIG, prefix, list(ids)],
+                [PG_CONFIG, " ".join(exact), PG_CONFIG, prefix, unlisted, PG_CONFIG, list(ids)],
             )
             rows = cursor.fetchall()
         if not rows:
             return {}
-        pattern = match_pattern(set(rows[0][2]) | as_typed, prefix)  # the same words for every row
-        return {article_id: marked_snippet(body, pattern) for article_id, body, _words in rows}
+        _, _, surface_words, as_typed = rows[0]  # the same words for every row
+        pattern = match_pattern(set(surface_words) | set(as_typed), prefix)
+        return {article_id: marked_snippet(body, pattern) for article_id, body, *_words in rows}
 
     # Writing
     def delete(self, cursor, ids):

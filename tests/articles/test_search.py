@@ -517,3 +517,30 @@ def test_unpublished_mark_cannot_be_typed(article, django_capture_on_commit_call
         draft.published_at = timezone.now()
         draft.save()
     assert titles(search.search_articles("boron")) == ["Boron draft"]
+
+
+def test_a_query_of_stop_words_finds_nothing_however_common_they_are(article, monkeypatch):
+    """PostgreSQL drops stop words ("the"): such a query finds nothing, even when the
+    vocabulary counts "the" in enough articles for the recent-id window."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    for n in range(20):
+        article(title=f"Note {n}", slug=f"note-{n}", body="The body of the note.")
+    search.rebuild_index()
+    results = search.search_articles("the")
+    if connection.vendor == "postgresql":
+        assert (results.total, results.hits) == (0, [])
+    else:  # FTS5 has no stop words: "the" is a word like any other
+        assert results.total == 5 and results.total_capped
+
+
+def test_short_words_are_marked_in_snippets_unless_stop_words(article):
+    """ "uv" and the "d" of "vitamin d" are marked; a stop word such as "a" is not."""
+    article(title="Sun safety", body=" ".join(["filler"] * 60) + " Avoid UV light; vitamin D comes from a sunny day.")
+    uv = search.search_articles("uv").hits[0].snippet
+    assert "<mark>UV</mark>" in uv
+    vitamin_d = search.search_articles("vitamin d").hits[0].snippet
+    assert "<mark>vitamin</mark> <mark>D</mark>" in vitamin_d
+    with_a = search.search_articles("sunny a").hits[0].snippet
+    assert "<mark>sunny</mark>" in with_a
+    assert ("<mark>a</mark>" in with_a) == (connection.vendor == "sqlite")
