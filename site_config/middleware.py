@@ -45,7 +45,7 @@ class AdminQueryStringGuardMiddleware:
         self.admin_prefix = "/" + settings.ADMIN_URL
 
     def __call__(self, request):
-        if request.path.startswith(self.admin_prefix) and any(
+        if request.path_info.startswith(self.admin_prefix) and any(
             "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):
             return HttpResponseBadRequest(

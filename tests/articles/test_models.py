@@ -164,3 +164,20 @@ def test_heading_ids_never_take_an_id_of_the_page_layout():
     html = render_markdown("## Main\n\nText.\n\n## Main\n\nMore.\n\n## References title\n")
     assert '<h2 id="main-2">Main</h2>' in html and '<h2 id="main-3">Main</h2>' in html
     assert 'id="main"' not in html
+
+
+@pytest.mark.django_db
+def test_tags_stored_without_a_slug_get_one_from_the_migration():
+    """Tags saved with an empty slug before the fix are given one by migration 0004."""
+    import importlib
+
+    from django.apps import apps
+    from django.urls import reverse
+    from taggit.models import Tag
+
+    tag = Tag.objects.create(name="???")
+    Tag.objects.filter(pk=tag.pk).update(slug="")  # as such tags were stored before
+    importlib.import_module("articles.migrations.0004_tags_without_slugs").give_slugs(apps, None)
+    tag.refresh_from_db()
+    assert tag.slug.startswith("tag-")
+    assert reverse("articles:tag", args=[tag.slug]) == f"/tags/{tag.slug}/"
