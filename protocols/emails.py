@@ -1,15 +1,16 @@
 """Build the emails: plain text and HTML, each with one-click unsubscribe (RFC 8058)."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .tokens import make_confirm_token, make_unsubscribe_token
+from .rendering import absolute_url, step_body_text
+from .tokens import make_confirm_token, make_manage_token, make_unsubscribe_token
 
-
-def absolute(path):
-    return f"{settings.SITE_URL}{path}"
+absolute = absolute_url
 
 
 def unsubscribe_url(signup):
@@ -18,6 +19,34 @@ def unsubscribe_url(signup):
 
 def confirm_url(signup):
     return absolute(reverse("protocols:confirm", kwargs={"token": make_confirm_token(signup)}))
+
+
+def manage_url(signup):
+    return absolute(reverse("protocols:manage", kwargs={"token": make_manage_token(signup)}))
+
+
+def list_id(protocol):
+    """RFC 2919: "Sleep Protocol <sleep-protocol.example.com>"."""
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    name = protocol.name.replace('"', "").replace("<", "").replace(">", "")
+    return f"{name} <{protocol.slug}.{host}>"
+
+
+def _message(*, signup, subject, text, html, unsubscribe, connection, extra_headers=None):
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[signup.email],
+        connection=connection,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+            **(extra_headers or {}),
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
 
 
 def build_confirmation_email(signup, *, connection=None):
@@ -31,19 +60,41 @@ def build_confirmation_email(signup, *, connection=None):
         "protocol_url": absolute(protocol.get_absolute_url()),
         "waitlist": protocol.is_waitlist,
     }
-    subject = render_to_string("protocols/emails/confirm_subject.txt", context).strip()
-    text = render_to_string("protocols/emails/confirm.txt", context)
-    html = render_to_string("protocols/emails/confirm.html", context)
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=text,
-        to=[signup.email],
+    return _message(
+        signup=signup,
+        subject=render_to_string("protocols/emails/confirm_subject.txt", context).strip(),
+        text=render_to_string("protocols/emails/confirm.txt", context),
+        html=render_to_string("protocols/emails/confirm.html", context),
+        unsubscribe=context["unsubscribe_url"],
         connection=connection,
-        headers={
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
     )
-    message.attach_alternative(html, "text/html")
-    return message
+
+
+def step_context(signup, step):
+    protocol = signup.protocol
+    return {
+        "signup": signup,
+        "protocol": protocol,
+        "step": step,
+        "body_html": step.body_html,
+        "body_text": step_body_text(step.body),
+        "site_name": settings.SITE_NAME,
+        "postal_address": settings.SITE_POSTAL_ADDRESS,
+        "unsubscribe_url": unsubscribe_url(signup),
+        "manage_url": manage_url(signup),
+        "protocol_url": absolute(protocol.get_absolute_url()),
+    }
+
+
+def build_step_email(signup, step, *, connection=None):
+    """One email of the program, as the subscriber receives it (also the staff preview)."""
+    context = step_context(signup, step)
+    return _message(
+        signup=signup,
+        subject=step.subject,
+        text=render_to_string("protocols/emails/step.txt", context),
+        html=render_to_string("protocols/emails/step.html", context),
+        unsubscribe=context["unsubscribe_url"],
+        connection=connection,
+        extra_headers={"List-Id": list_id(signup.protocol)},
+    )

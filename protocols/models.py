@@ -1,12 +1,41 @@
-"""Protocols (programs readers join by email), their signups and the email outbox."""
+"""Protocols (programs readers join by email), their steps, signups and the email outbox."""
 
-from django.core.validators import MaxLengthValidator
+import functools
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from articles.markdown import render_markdown
+
+from .rendering import render_step_body
+
+
+def default_time_zone():
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value):
+    """An IANA zone name such as "Europe/Paris"."""
+    if value not in available_time_zones():
+        raise ValidationError("Choose a time zone from the list, such as “Europe/London”.", code="invalid")
+
+
+@functools.cache
+def available_time_zones():
+    return frozenset(zoneinfo.available_timezones() | {"UTC"})
+
+
+def validate_single_line(value):
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValidationError("Write the subject on one line.", code="invalid")
 
 
 class ProtocolQuerySet(models.QuerySet):
@@ -47,6 +76,17 @@ class Protocol(models.Model):
         validators=[MaxLengthValidator(1000)],
         help_text="What subscribers agree to: shown next to the checkbox and stored with each signup.",
     )
+    send_hour = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MaxValueValidator(23)],
+        help_text="Hour of the day (0-23) when steps delayed by whole days go out, in the subscriber's time zone.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="IANA time zone for the send hour, e.g. “Europe/London”, until a subscriber chooses their own.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,6 +116,50 @@ class Protocol(models.Model):
     def is_waitlist(self):
         return self.status == self.Status.UPCOMING
 
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Step(models.Model):
+    """One email of a protocol's program, sent in `position` order."""
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(
+        help_text="Order in the program. A step added after a subscriber's place reaches them in turn."
+    )
+    subject = models.CharField(max_length=150, validators=[validate_single_line])
+    body = models.TextField(
+        help_text="Markdown. Links to site paths such as /articles/<slug>/ become full addresses in the email."
+    )
+    body_html = models.TextField(editable=False, blank=True)
+    delay_days = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(365)],
+        help_text=(
+            "0: right after the previous email (the first one: at confirmation). "
+            "1 or more: at the protocol's send hour, that many days after the previous email."
+        ),
+    )
+    # Set on steps created by `seed_content`, so a step once seeded is never created again.
+    seed_key = models.CharField(max_length=100, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["body_html"])
+
+    class Meta:
+        ordering = ["protocol", "position", "pk"]
+        indexes = [models.Index(fields=["protocol", "position"], name="protocols_step_order")]
+
+    def __str__(self):
+        return f"{self.position}. {self.subject}"
+
+    def save(self, *args, **kwargs):
+        # Render once: every email of this step sends the stored, sanitised HTML.
+        self.body_html = render_step_body(self.body)
+        super().save(*args, **kwargs)
+
 
 class Signup(models.Model):
     class Status(models.TextChoices):
@@ -94,6 +178,26 @@ class Signup(models.Model):
     confirmation_sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the last confirmation email was queued (limits resends)."
     )
+    # The program: progress is the position of the last step sent, so a reordering never
+    # resends a step and a step added before that position never back-fills.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_time_zone],
+        help_text="Empty: the protocol's time zone.",
+    )
+    program_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the subscriber entered the program (confirmation, or the opening)."
+    )
+    last_position_sent = models.PositiveIntegerField(default=0, db_default=0)
+    last_step_sent_at = models.DateTimeField(null=True, blank=True)
+    next_step_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while a step is on its way, when paused or completed."
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -102,10 +206,43 @@ class Signup(models.Model):
             # "Ann@x.org" and "ann@x.org" cannot both insert.
             models.UniqueConstraint(Lower("email"), "protocol", name="protocols_signup_unique_email_per_protocol"),
         ]
+        indexes = [
+            # The scheduler's query: only subscribers waiting for a step are in this index.
+            models.Index(
+                fields=["next_step_due_at"],
+                name="protocols_signup_due",
+                condition=Q(status="confirmed", paused_at__isnull=True, next_step_due_at__isnull=False),
+            ),
+        ]
         permissions = [("export_signups", "Can export signups as CSV")]
 
     def __str__(self):
         return f"{self.email} ({self.protocol})"
+
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.time_zone) if self.time_zone else self.protocol.zone
+
+    @property
+    def in_program(self):
+        return self.status == self.Status.CONFIRMED and self.program_started_at is not None
+
+
+class BouncedAddress(models.Model):
+    """An address the mail server refused permanently (SMTP 5xx): no program emails go to it."""
+
+    email = models.EmailField(max_length=254)
+    bounced_at = models.DateTimeField()
+    reason = models.TextField(blank=True, help_text="The mail server's answer.")
+
+    class Meta:
+        ordering = ["-bounced_at"]
+        verbose_name = "bounced address"
+        verbose_name_plural = "bounced addresses"
+        constraints = [models.UniqueConstraint(Lower("email"), name="protocols_bounced_unique_email")]
+
+    def __str__(self):
+        return self.email
 
 
 class EmailDelivery(models.Model):
@@ -117,10 +254,18 @@ class EmailDelivery(models.Model):
 
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", "Confirmation request"
+        STEP = "step", "Program step"
 
     signup = models.ForeignKey(Signup, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CONFIRMATION)
+    step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
+    # The step's position when it was scheduled: the funnel still counts it after the step is deleted.
+    step_position = models.PositiveIntegerField(null=True, blank=True)
     to_email = models.EmailField(max_length=254)
+    # What was sent, exactly (filled when the server accepts it).
+    subject = models.CharField(max_length=200, blank=True)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -135,6 +280,16 @@ class EmailDelivery(models.Model):
         ordering = ["-created_at"]
         verbose_name = "email delivery"
         verbose_name_plural = "email deliveries"
+        constraints = [
+            # One delivery per subscriber and step, ever: several schedulers at once, a crash
+            # mid-pass or a pass run twice cannot send a step twice. A skipped delivery (paused,
+            # unsubscribed, bounced) was never sent and does not count.
+            models.UniqueConstraint(
+                fields=["signup", "step"],
+                condition=Q(step__isnull=False, skipped_reason=""),
+                name="protocols_delivery_once_per_step",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.to_email}"

@@ -1,4 +1,4 @@
-"""Signed links in emails: confirm (expiring) and unsubscribe (never expires)."""
+"""Signed links in emails: confirm (expiring), unsubscribe and the subscriber's page (never expire)."""
 
 import hashlib
 from datetime import timedelta
@@ -7,6 +7,7 @@ from django.core import signing
 
 CONFIRM_SALT = "protocols.confirm"
 UNSUBSCRIBE_SALT = "protocols.unsubscribe"
+MANAGE_SALT = "protocols.manage"
 CONFIRM_MAX_AGE = timedelta(days=7)
 
 
@@ -33,6 +34,16 @@ def make_confirm_token(signup):
 
 def make_unsubscribe_token(signup):
     return signing.dumps(_payload(signup), salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def make_manage_token(signup):
+    return signing.dumps(_payload(signup), salt=MANAGE_SALT, compress=True)
+
+
+def read_manage_token(token):
+    """(signup_id, email_digest) or raise signing.BadSignature."""
+    data = signing.loads(token, salt=MANAGE_SALT)
+    return _signup_id(data), _email(data)
 
 
 def read_confirm_token(token):

@@ -260,6 +260,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Well Informed <hello@
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in emails (confirm, unsubscribe) start with this.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The sender's postal address, printed at the foot of every program email (anti-spam laws ask for one).
+SITE_POSTAL_ADDRESS = os.environ.get("SITE_POSTAL_ADDRESS", "").strip()
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

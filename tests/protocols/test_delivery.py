@@ -91,7 +91,7 @@ def test_retries_stop_after_max_attempts_and_staff_can_retry(
     protocol, django_capture_on_commit_callbacks, settings, monkeypatch
 ):
     """After MAX_ATTEMPTS failures the delivery is marked gave-up (visible to staff); a manual retry sends it."""
-    monkeypatch.setattr(services, "MAX_ATTEMPTS", 3)
+    monkeypatch.setattr(services.delivery, "MAX_ATTEMPTS", 3)
     settings.EMAIL_BACKEND = "tests.protocols.test_delivery.FailingBackend"
     sign_up(protocol, "reader@example.org", django_capture_on_commit_callbacks)
     for _ in range(5):
@@ -232,7 +232,7 @@ def test_requeue_emails_every_keeps_running(protocol, make_signup, monkeypatch):
 
     from django.core.management import call_command
 
-    from protocols.management.commands import requeue_emails
+    from protocols.management import repeat
 
     naps = []
 
@@ -246,7 +246,7 @@ def test_requeue_emails_every_keeps_running(protocol, make_signup, monkeypatch):
         else:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(requeue_emails.time, "sleep", nap)
+    monkeypatch.setattr(repeat.time, "sleep", nap)
     out = io.StringIO()
     with pytest.raises(KeyboardInterrupt):
         call_command("requeue_emails", every=300, stdout=out)
@@ -267,7 +267,7 @@ def test_a_failure_to_queue_loses_no_signup(monkeypatch, caplog):
     def queue_down(delivery_id, **kwargs):
         raise RuntimeError("queue unavailable")
 
-    monkeypatch.setattr(services, "enqueue_delivery", queue_down)
+    monkeypatch.setattr(services.signups, "enqueue_delivery", queue_down)
     response = Client().post(protocol.get_absolute_url(), {"email": "kept@example.org", "consent": "on"})
     assert response.status_code == 302
     delivery = EmailDelivery.objects.get(to_email="kept@example.org")
@@ -287,6 +287,7 @@ def test_requeue_emails_every_survives_a_database_error(monkeypatch, caplog):
     from django.core.management import call_command
     from django.db import OperationalError
 
+    from protocols.management import repeat
     from protocols.management.commands import requeue_emails
 
     outcomes = iter([OperationalError("server closed the connection"), 0])
@@ -305,7 +306,7 @@ def test_requeue_emails_every_survives_a_database_error(monkeypatch, caplog):
             raise KeyboardInterrupt
 
     monkeypatch.setattr(requeue_emails, "requeue_due_deliveries", requeue)
-    monkeypatch.setattr(requeue_emails.time, "sleep", nap)
+    monkeypatch.setattr(repeat.time, "sleep", nap)
     out = io.StringIO()
     with pytest.raises(KeyboardInterrupt):
         call_command("requeue_emails", every=60, stdout=out)

@@ -152,7 +152,7 @@ def test_insert_race_returns_the_existing_signup(
             return Signup.objects.none()  # the other request's row is not seen yet
         return real_signup_for(protocol, email)
 
-    monkeypatch.setattr(services, "_signup_for", blind_first_lookup)
+    monkeypatch.setattr(services.signups, "_signup_for", blind_first_lookup)
     result = signup(protocol, "Race@example.org", django_capture_on_commit_callbacks)
     assert result.pk == winner.pk
     assert len(calls) == 2

@@ -1,34 +1,25 @@
-"""Every side effect of the signup flow, in one place.
+"""The signup flow: sign up, confirm (which starts the program), unsubscribe.
 
 Each function is atomic and idempotent. Emails are written to the EmailDelivery outbox in
 the same transaction as the change that needs them, and handed to the task queue after
-commit; the task sends them and retries with backoff (see deliver_email).
+commit; the task sends them and retries with backoff (see delivery.deliver_email).
 """
 
-import logging
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Value
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .models import EmailDelivery, Signup
-
-logger = logging.getLogger(__name__)
+from ..models import EmailDelivery, Signup
+from .delivery import enqueue_delivery
+from .program import enter_program
 
 # A pending address that signs up again gets the confirmation again, at most this often.
 RESEND_INTERVAL = timedelta(minutes=5)
-# Delivery retries: 1, 2, 4, ... minutes, at most 6 hours apart, for about two days.
-RETRY_BASE = timedelta(minutes=1)
-RETRY_MAX_DELAY = timedelta(hours=6)
-MAX_ATTEMPTS = 14
-# How long one worker may hold a delivery while talking to the SMTP server.
-CLAIM_DURATION = timedelta(minutes=2)
-CLOCK_MARGIN = timedelta(seconds=5)  # well under the first retry delay (1 minute)
 
 MAX_EMAIL_LENGTH = 254
 
@@ -142,7 +133,10 @@ def resend_confirmation(*, signup, force=False, now=None):
 def confirm_signup(*, signup, now=None):
     """Confirm a pending signup; confirming again changes nothing. Returns the signup.
 
-    An unsubscribed signup stays unsubscribed (an old link must not resubscribe anyone).
+    On an open (or closed) protocol the subscriber enters the program at once, so a first
+    step without delay is queued in this transaction; on a waitlist they enter when staff
+    open the protocol. An unsubscribed signup stays unsubscribed (an old link must not
+    resubscribe anyone).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -151,22 +145,22 @@ def confirm_signup(*, signup, now=None):
             signup.status = Signup.Status.CONFIRMED
             signup.confirmed_at = now
             signup.save(update_fields=["status", "confirmed_at"])
+            if not signup.protocol.is_waitlist:
+                enter_program(signup, started_at=now, now=now)
         return signup
 
 
 def unsubscribe(*, signup, now=None):
-    """Unsubscribe; doing it again changes nothing. Pending confirmations are not sent."""
+    """Unsubscribe; doing it again changes nothing. Emails not yet sent are not sent."""
     now = now or timezone.now()
     with transaction.atomic():
         signup = Signup.objects.select_for_update().select_related("protocol").get(pk=signup.pk)
         if signup.status != Signup.Status.UNSUBSCRIBED:
             signup.status = Signup.Status.UNSUBSCRIBED
             signup.unsubscribed_at = now
-            signup.save(update_fields=["status", "unsubscribed_at"])
+            signup.next_step_due_at = None
+            signup.save(update_fields=["status", "unsubscribed_at", "next_step_due_at"])
         return signup
-
-
-# --- Delivery ---------------------------------------------------------------------------
 
 
 def _queue_confirmation(signup, *, now, save_signup=True):
@@ -181,129 +175,3 @@ def _queue_confirmation(signup, *, now, save_signup=True):
     # `requeue_emails` sends the email later.
     transaction.on_commit(lambda: enqueue_delivery(delivery.pk), robust=True)
     return delivery
-
-
-def enqueue_delivery(delivery_id, *, run_after=None):
-    """Hand a delivery to the task queue (now, or at run_after when the backend can defer)."""
-    from .tasks import send_email_delivery
-
-    task = send_email_delivery
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            # The immediate backend cannot wait: `requeue_due_deliveries` picks it up later.
-            return None
-        task = task.using(run_after=run_after)
-    return task.enqueue(delivery_id)
-
-
-def retry_delay(attempts):
-    """Backoff after the n-th failed attempt: 1, 2, 4, ... minutes, capped."""
-    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX_DELAY)
-
-
-def _claim(delivery_id, now):
-    # A conditional UPDATE is atomic on every database: only one worker wins a delivery,
-    # and no lock is held while the SMTP server is slow. Only a delivery that is due: a
-    # task queued twice (requeue_emails while the worker was down) must not spend a retry
-    # before its backoff is over. The margin allows for clocks of other machines.
-    return (
-        EmailDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True, skipped_reason="", gave_up_at__isnull=True)
-        .filter(next_attempt_at__lte=now + CLOCK_MARGIN)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + CLAIM_DURATION)
-    )
-
-
-def deliver_email(*, delivery_id, connection=None):
-    """Send one outbox email; on failure record it and schedule a retry. Never raises for SMTP.
-
-    Returns "sent", "skipped", "busy" (another worker has it, or it is done) or "failed".
-    """
-    from .emails import build_confirmation_email
-
-    now = timezone.now()
-    if not _claim(delivery_id, now):
-        return "busy"
-    delivery = EmailDelivery.objects.select_related("signup__protocol").get(pk=delivery_id)
-    signup = delivery.signup
-
-    if signup.status != Signup.Status.PENDING:
-        # Confirmed or unsubscribed since it was queued: the email is no longer wanted.
-        EmailDelivery.objects.filter(pk=delivery_id).update(
-            skipped_reason=f"signup {signup.status}", claimed_until=None, next_attempt_at=None
-        )
-        return "skipped"
-
-    try:
-        message = build_confirmation_email(signup, connection=connection or get_connection(fail_silently=False))
-        message.send(fail_silently=False)
-    except Exception as exc:  # SMTP refusals, timeouts, DNS: all retried
-        return _record_failure(delivery, exc)
-
-    EmailDelivery.objects.filter(pk=delivery_id).update(
-        sent_at=timezone.now(),
-        last_attempt_at=now,
-        attempts=delivery.attempts + 1,
-        claimed_until=None,
-        next_attempt_at=None,
-    )
-    logger.info("email delivery %s sent (attempt %s)", delivery_id, delivery.attempts + 1)
-    return "sent"
-
-
-def _record_failure(delivery, exc):
-    now = timezone.now()
-    attempts = delivery.attempts + 1
-    error = f"{type(exc).__name__}: {exc}"[:2000]
-    gave_up = attempts >= MAX_ATTEMPTS
-    next_attempt_at = None if gave_up else now + retry_delay(attempts)
-    with transaction.atomic():
-        EmailDelivery.objects.filter(pk=delivery.pk).update(
-            attempts=attempts,
-            last_error=error,
-            last_attempt_at=now,
-            next_attempt_at=next_attempt_at,
-            gave_up_at=now if gave_up else None,
-            claimed_until=None,
-        )
-        if not gave_up:
-            # Same database, same transaction: the retry is scheduled if and only if the
-            # failure is recorded.
-            enqueue_delivery(delivery.pk, run_after=next_attempt_at)
-    logger.warning(
-        "email delivery %s failed (attempt %s, %s): %s",
-        delivery.pk,
-        attempts,
-        "giving up" if gave_up else f"retry at {next_attempt_at:%Y-%m-%d %H:%M:%S}",
-        error,
-    )
-    return "failed"
-
-
-def retry_delivery_now(*, delivery):
-    """Staff: try an undelivered email again now, even after the retries gave up."""
-    with transaction.atomic():
-        updated = EmailDelivery.objects.filter(pk=delivery.pk, sent_at__isnull=True, skipped_reason="").update(
-            gave_up_at=None, next_attempt_at=timezone.now(), claimed_until=None
-        )
-        if updated:
-            transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
-    return bool(updated)
-
-
-def requeue_due_deliveries(*, now=None, grace=timedelta(minutes=10)):
-    """Enqueue outbox emails whose task went missing (e.g. a crash right after commit).
-
-    Safe to run at any time: the claim in deliver_email stops double sends.
-    """
-    now = now or timezone.now()
-    due = EmailDelivery.objects.filter(
-        sent_at__isnull=True,
-        skipped_reason="",
-        gave_up_at__isnull=True,
-        next_attempt_at__lte=now - grace,
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-    ids = list(due.values_list("pk", flat=True)[:1000])
-    for delivery_id in ids:
-        enqueue_delivery(delivery_id)
-    return len(ids)
