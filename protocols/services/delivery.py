@@ -7,6 +7,7 @@ the SMTP server's acceptance and the UPDATE that records it leaves the claim to 
 that one email is sent again (at-least-once for the email in flight, never for others).
 """
 
+import contextlib
 import logging
 import smtplib
 from datetime import timedelta
@@ -176,10 +177,9 @@ def send_batch(delivery_ids):
 
 
 def _close_quietly(connection):
-    try:
+    # A connection that cannot even close is already gone.
+    with contextlib.suppress(Exception):
         connection.close()
-    except Exception:  # noqa: S110 - a connection that cannot even close is already gone
-        pass
 
 
 def _smtp_code(exc):
