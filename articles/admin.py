@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
+from .admin_reviews import ReviewInline, ReviewQueueAdminMixin
 from .forms import ArticleAdminForm
 from .history import compare, restore_version
 from .models import Article, Author, Reference
@@ -21,7 +22,8 @@ from .search import SearchIndexAdminMixin
 class ReferenceInline(admin.TabularInline):
     model = Reference
     extra = 1
-    fields = ["position", "title", "url"]
+    fields = ["position", "authors", "title", "journal", "year", "doi", "pmid", "url"]
+    verbose_name_plural = "References (numbered in this order: [^1] in the body cites the first)"
     ordering = ["position", "id"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -40,7 +42,7 @@ class TagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SearchIndexAdminMixin, SimpleHistoryAdmin):
+class ArticleAdmin(ReviewQueueAdminMixin, SearchIndexAdminMixin, SimpleHistoryAdmin):
     form = ArticleAdminForm
     list_display = ["title", "status", "publication", "tag_names", "author", "updated_at"]
     list_filter = ["status", TagFilter, "author", "published_at"]
@@ -48,9 +50,9 @@ class ArticleAdmin(SearchIndexAdminMixin, SimpleHistoryAdmin):
     search_fields = ["title", "summary", "slug"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [ReferenceInline]
+    inlines = [ReferenceInline, ReviewInline]
     actions = ["publish_now", "move_to_drafts"]
-    autocomplete_fields = ["author"]
+    autocomplete_fields = ["author", "assigned_reviewer"]
     history_list_display = ["version_tags", "version_actions"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "tags"]}),
@@ -65,8 +67,16 @@ class ArticleAdmin(SearchIndexAdminMixin, SimpleHistoryAdmin):
         (
             "Medical review",
             {
-                "fields": ["reviewed_by", "reviewed_at"],
-                "description": "Fill in only after a qualified reviewer has checked the article.",
+                "fields": ["assigned_reviewer", "review_interval_months"],
+                "description": "Record reviews in “Medical reviews” below (only after a qualified reviewer checked "
+                "the article) or from the review queue. A review does not change the “Updated” date.",
+            },
+        ),
+        (
+            "Disclosure",
+            {
+                "fields": ["mentions_publisher_products"],
+                "description": "Tick when the article names or recommends a product the publisher sells.",
             },
         ),
     ]

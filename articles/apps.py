@@ -7,6 +7,7 @@ class ArticlesConfig(AppConfig):
 
     def ready(self):
         from . import (
+            review_signals,  # noqa: F401 (reviewers and settings clear the page cache)
             search_signals,  # noqa: F401 (keeps the search index in step)
             signals,  # noqa: F401 (connects the receivers)
         )

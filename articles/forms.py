@@ -56,6 +56,7 @@ class ArticleAdminForm(forms.ModelForm):
             "status",
             "published_at",
             "author",
-            "reviewed_by",
-            "reviewed_at",
+            "mentions_publisher_products",
+            "assigned_reviewer",
+            "review_interval_months",
         ]

@@ -5,17 +5,41 @@ import re
 import nh3
 from django.utils.text import slugify
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from mdit_py_plugins.footnote import footnote_plugin
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+def _citation_ref(self, tokens, idx, options, env):
+    """`[^3]` links to the article's third reference; the reference links back to the first `[^3]`."""
+    meta = tokens[idx].meta
+    label = meta["label"]
+    if not label.isdigit() or int(label) == 0:
+        return escapeHtml(f"[^{label}]")  # only numbered markers cite references
+    number = int(label)
+    anchor = f"cite-{number}" if meta["subId"] == 0 else f"cite-{number}-{meta['subId'] + 1}"
+    return f'<sup><a href="#ref-{number}" id="{anchor}">[{number}]</a></sup>'
+
+
+# Footnote markers only: definitions ("[^1]: ...") and inline notes are not used, the
+# numbered list is the article's references. The plugin's end-of-document block is off.
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    .enable("table")
+    .use(footnote_plugin, inline=False, always_match_refs=True)
+    .disable(["footnote_def", "footnote_tail"])
+)
+_markdown.add_render_rule("footnote_ref", _citation_ref)
+CITE_ID = re.compile(r'<a href="#ref-\d+" id="cite-(\d+)"')
 
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "em", "figcaption", "figure", "h2", "h3", "h4",
     "hr", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
     "thead", "tr", "ul",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}}
 _HEADING = re.compile(r"<(h[2-4])>(.*?)</\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
+_CITATION_IDS = re.compile(r"^(?:ref|cite)-\d")
 
 
 # Ids the page layout around an article body uses: a heading never takes one (a body
@@ -24,7 +48,7 @@ LAYOUT_IDS = frozenset(
     {
         "main", "site-search-q", "toc-title", "tags-title", "references-title", "related-title",
         "author-title", "error-summary", "error-summary-title", "search-facets-title",
-        "signup-heading", "closed-heading", "signup-chart-title",
+        "signup-heading", "closed-heading", "signup-chart-title", "person-articles-title",
     }
 )  # fmt: skip
 
@@ -36,6 +60,8 @@ def _add_heading_ids(html):
     def replace(match):
         level, inner = match.group(1), match.group(2)
         base = slugify(_TAG.sub("", inner)) or "section"
+        if _CITATION_IDS.match(base):  # "ref-2" and "cite-2" belong to citations
+            base = f"section-{base}"
         count = seen.get(base, 0)
         seen[base] = count + 1
         anchor = base if count == 0 else f"{base}-{count + 1}"

@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 from taggit.models import Tag
 
-from .models import Article, Reference, TaggedArticle
+from .models import Article, Reference, Review, TaggedArticle
 
 
 @receiver(pre_create_historical_record, sender=Article.history.model)
@@ -20,8 +20,8 @@ def snapshot_on_version(sender, instance, history_instance, **kwargs):
         # Deleting: tags and references are already gone; keep what the last version had.
         previous = instance.history.order_by("-history_date", "-history_id").first()
         snapshot = {
-            "tag_names": previous.tag_names if previous else [],
-            "references_snapshot": previous.references_snapshot if previous else [],
+            field: getattr(previous, field) if previous else []
+            for field in ("tag_names", "references_snapshot", "reviews_snapshot")
         }
     else:
         snapshot = instance.snapshot()
@@ -35,6 +35,7 @@ def snapshot_after_tag_change(sender, instance, action, **kwargs):
         instance.refresh_history_snapshot()
 
 
+@receiver([post_save, post_delete], sender=Review)
 @receiver([post_save, post_delete], sender=Reference)
 def snapshot_after_reference_change(sender, instance, origin=None, **kwargs):
     deleting_articles = isinstance(origin, Article) or getattr(origin, "model", None) is Article

@@ -1,5 +1,6 @@
 """Reader pages. Every one starts from `Article.objects.published()`."""
 
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
@@ -9,7 +10,7 @@ from taggit.models import Tag
 
 from site_config.page_cache import cache_public_page
 
-from .models import Article, tags_in_use
+from .models import Article, Author, EditorialSettings, Review, Reviewer, tags_in_use
 
 PREVIEW_PERMISSION = "articles.change_article"
 
@@ -68,13 +69,50 @@ class ArticleDetailView(PublishedArticlesMixin, DetailView):
     preview = False  # editors' variant: drafts and scheduled articles too
 
     def get_queryset(self):
-        if self.preview:
-            return Article.objects.for_listing().prefetch_related("references")
-        return super().get_queryset().prefetch_related("references")
+        queryset = Article.objects.for_listing() if self.preview else super().get_queryset()
+        approved = Review.objects.approved().select_related("reviewer")
+        return queryset.prefetch_related("references", Prefetch("reviews", approved, to_attr="approved_reviews"))
 
     def get_context_data(self, **kwargs):
         related = Article.objects.published().related_to(self.object)
+        if self.object.mentions_publisher_products:
+            kwargs["product_disclosure"] = EditorialSettings.load().product_disclosure
         return super().get_context_data(related_articles=related, **kwargs)
+
+
+class PersonArticlesView(PublishedArticlesMixin, ListView):
+    """A person's page: who they are, then their published articles, newest first."""
+
+    person_model = None
+    context_person_name = None
+
+    def get_queryset(self):
+        self.person = get_object_or_404(self.person_model, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(self.articles_filter(self.person))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**{self.context_person_name: self.person, "person": self.person}, **kwargs)
+
+
+@method_decorator(cache_public_page, name="dispatch")
+class AuthorDetailView(PersonArticlesView):
+    template_name = "articles/author_detail.html"
+    person_model = Author
+    context_person_name = "author"
+
+    def articles_filter(self, author):
+        return Q(author=author)
+
+
+@method_decorator(cache_public_page, name="dispatch")
+class ReviewerDetailView(PersonArticlesView):
+    template_name = "articles/reviewer_detail.html"
+    person_model = Reviewer
+    context_person_name = "reviewer"
+
+    def articles_filter(self, reviewer):
+        # Articles with an approved review by them (a subquery: no duplicates, no DISTINCT).
+        return Q(pk__in=Review.objects.approved().filter(reviewer=reviewer).values("article"))
 
 
 _public_article = cache_public_page(ArticleDetailView.as_view())

@@ -50,6 +50,8 @@ def seed_articles(*, stdout=None):
                 summary=data["summary"],
                 body=data["body"],
                 status=Article.Status.PUBLISHED,
+                # It recommends a product the publisher sells: readers see the disclosure.
+                mentions_publisher_products=data.get("mentions_publisher_products", "").lower() in {"yes", "true"},
             )
             article.tags.set(data["tags"])
         created += 1

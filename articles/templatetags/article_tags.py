@@ -24,7 +24,6 @@ def article_json_ld(context, article):
         "name": article.title,
         "description": article.summary,
         "datePublished": article.published_at,
-        "dateModified": article.updated_at,
         "keywords": [tag.name for tag in article.tag_list],
         "publisher": {"@type": "Organization", "name": context.get("site_name", "")},
         "mainEntityOfPage": url,
@@ -35,8 +34,38 @@ def article_json_ld(context, article):
             data["author"]["description"] = article.author.credentials
     else:  # no named writer: the publication itself stands behind the text
         data["author"] = data["publisher"]
-    if article.reviewed_by:
-        data["reviewedBy"] = {"@type": "Person", "name": article.reviewed_by}
-        if article.reviewed_at:
-            data["lastReviewed"] = article.reviewed_at
+    data.update(review_json_ld(article, request))
+    return _script_safe_json(data)
+
+
+def _script_safe_json(data):
     return mark_safe(json.dumps(data, cls=DjangoJSONEncoder).translate(_SCRIPT_SAFE))  # noqa: S308 (escaped above)
+
+
+def person_data(person, request):
+    """schema.org Person for an author or a reviewer: name, page, credentials (never the email)."""
+    data = {"@type": "Person", "name": person.name, "url": request.build_absolute_uri(person.get_absolute_url())}
+    if person.credentials:
+        data["description"] = person.credentials
+        data["hasCredential"] = {"@type": "EducationalOccupationalCredential", "name": person.credentials}
+    return data
+
+
+def review_json_ld(article, request):
+    """The review properties of the article's page: dateModified (the last text edit), and
+    lastReviewed and reviewedBy from the latest approved review that names a reviewer."""
+    data = {"dateModified": article.text_updated_at or article.updated_at}
+    review = article.last_review
+    if review is not None and review.reviewer is not None:
+        data["lastReviewed"] = review.reviewed_on
+        data["reviewedBy"] = person_data(review.reviewer, request)
+    return data
+
+
+@register.simple_tag(takes_context=True)
+def person_json_ld(context, person):
+    """schema.org Person for a person's page, safe inside <script type="application/ld+json">."""
+    data = {"@context": "https://schema.org", **person_data(person, context["request"])}
+    if getattr(person, "bio", ""):
+        data["description"] = person.bio
+    return _script_safe_json(data)

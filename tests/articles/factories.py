@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from articles.models import Article, Author, Reference
+from articles.models import Article, Author, Reference, Review, Reviewer
 
 _sequence = itertools.count(1)
 
@@ -41,6 +41,27 @@ def make_article(*, tags=(), references=(), published=True, days_ago=1, **fields
     for position, (title, url) in enumerate(references):
         Reference.objects.create(article=article, position=position, title=title, url=url)
     return article
+
+
+def make_reviewer(**fields):
+    n = next(_sequence)
+    fields.setdefault("name", f"Dr. Reviewer {n}")
+    fields.setdefault("slug", f"reviewer-{n}")
+    fields.setdefault("credentials", "MD")
+    fields.setdefault("bio", "Reviews articles on supplements.")
+    fields.setdefault("email", f"reviewer{n}@example.org")
+    return Reviewer.objects.create(**fields)
+
+
+def make_review(article, *, reviewer=None, reviewed_on=None, outcome=Review.Outcome.APPROVED, notes=""):
+    """A review row as the admin's inline would save it (no new article version of its own)."""
+    return Review.objects.create(
+        article=article,
+        reviewer=reviewer if reviewer is not None else make_reviewer(),
+        reviewed_on=reviewed_on or timezone.localdate(),
+        outcome=outcome,
+        notes=notes,
+    )
 
 
 def make_scheduled(**fields):

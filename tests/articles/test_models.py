@@ -99,7 +99,9 @@ def test_every_save_keeps_a_version_with_tags_and_references():
     article = make_article(tags=["magnesium"], references=[("Study", "https://example.org/study")])
     latest = article.history.first()
     assert latest.tag_names == ["magnesium"]
-    assert latest.references_snapshot == [{"position": 0, "title": "Study", "url": "https://example.org/study"}]
+    assert [(r["position"], r["title"], r["url"]) for r in latest.references_snapshot] == [
+        (0, "Study", "https://example.org/study")
+    ]
 
     article.title = "New title"
     article.save()

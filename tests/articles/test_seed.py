@@ -29,13 +29,15 @@ def seed():
 
 
 def test_seed_creates_the_published_article_with_tags_and_no_reviewer():
-    """The seed article is public, has a summary, the four tags, and no invented reviewer or author."""
+    """The seed article is public, has a summary, the four tags, no invented reviewer or author, and
+    is marked as mentioning the publisher's products."""
     seed()
     article = Article.objects.published().get(slug=SLUG)
     assert article.title == "Magnesium and Leg Cramps"
     assert article.summary
     assert sorted(tag.name for tag in article.tag_list) == ["leg cramps", "magnesium", "muscle health", "supplements"]
-    assert article.reviewed_by == "" and article.reviewed_at is None
+    assert not article.reviews.exists() and article.assigned_reviewer is None
+    assert article.mentions_publisher_products  # it recommends "Magnesium Balance"
     assert [text for _, text in article.headings()] == HEADINGS
 
 

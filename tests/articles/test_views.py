@@ -9,7 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.articles.factories import make_article, make_author, make_editor, make_scheduled
+from tests.articles.factories import (
+    make_article,
+    make_author,
+    make_editor,
+    make_review,
+    make_reviewer,
+    make_scheduled,
+)
 from tests.articles.html_checks import dangerous_markup, elements
 
 pytestmark = pytest.mark.django_db
@@ -60,16 +67,17 @@ def test_published_article_page_shows_everything(client):
         summary="What magnesium does.",
         body="Lead.\n\n## Sources of magnesium\n\nNuts.\n\n## How much\n\nSome.",
         author=author,
-        reviewed_by="Dr. Sam Lee, MD",
         tags=["Magnesium", "sleep"],
         references=[("A study", "https://example.org/study")],
     )
+    make_review(article, reviewer=make_reviewer(name="Dr. Sam Lee", slug="sam-lee", credentials="MD"))
     page = html(client.get(article.get_absolute_url()))
     assert "<h1>Magnesium basics</h1>" in page
     assert '<p class="lead">What magnesium does.</p>' in page
-    assert "By Dana Reyes, RD" in page and "Dana writes about minerals." in page
+    assert f'By <a href="/authors/{author.slug}/" rel="author">Dana Reyes</a>, RD' in page
+    assert "Dana writes about minerals." in page
     assert "Published <time" in page
-    assert "Medically reviewed by Dr. Sam Lee, MD" in page
+    assert 'Medically reviewed by <a href="/reviewers/sam-lee/">Dr. Sam Lee</a>, MD, on <time' in page
     assert "1 min read" in page
     assert '<a href="#sources-of-magnesium">Sources of magnesium</a>' in page
     assert '<h2 id="how-much">How much</h2>' in page
@@ -237,9 +245,9 @@ def test_article_json_ld_is_valid_schema_org(client):
     article = make_article(
         title="Magnesium and sleep",
         author=make_author(name="Dana Reyes"),
-        reviewed_by="Dr. Sam Lee, MD",
         tags=["magnesium", "sleep"],
     )
+    make_review(article, reviewer=make_reviewer(name="Dr. Sam Lee", slug="sam-lee", credentials="MD"))
     data = json_ld(html(client.get(article.get_absolute_url())))
     assert data["@context"] == "https://schema.org"
     assert data["@type"] == "MedicalWebPage"
@@ -248,7 +256,8 @@ def test_article_json_ld_is_valid_schema_org(client):
     assert data["datePublished"].startswith(article.published_at.date().isoformat())
     assert data["dateModified"]
     assert data["author"] == {"@type": "Person", "name": "Dana Reyes", "description": "MSc, Registered Dietitian"}
-    assert data["reviewedBy"] == {"@type": "Person", "name": "Dr. Sam Lee, MD"}
+    assert data["reviewedBy"]["name"] == "Dr. Sam Lee"
+    assert data["reviewedBy"]["url"] == "http://testserver/reviewers/sam-lee/"
     assert data["keywords"] == ["magnesium", "sleep"]
 
 
@@ -309,7 +318,8 @@ def _articles_with_five_tags(start, stop):
 # The pages' own queries: home 2 (articles, their tags), list 3 (+ count), tag page 4 (tag, count,
 # articles, tags), article 4 (article with author, tags, references, related). The other 2 belong
 # to the layout and the page cache (the protocol banner, the next scheduled publication).
-MAX_QUERIES = {"home": 4, "list": 5, "tag": 6, "article": 6}
+# The article page: one more for its approved reviews and their reviewers (one prefetch).
+MAX_QUERIES = {"home": 4, "list": 5, "tag": 6, "article": 7}
 
 
 def test_query_counts_do_not_grow_with_content(client, django_assert_max_num_queries):

@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
@@ -10,9 +11,11 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
-from .markdown import render_markdown
+from ..citations import citation_link, normalise_doi, normalise_pmid, validate_doi, validate_pmid
+from ..markdown import CITE_ID, render_markdown
 
 WORDS_PER_MINUTE = 230
+TEXT_FIELDS = ("title", "summary", "body")  # an edit of these moves "Updated"
 _H2 = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
 
 
@@ -71,6 +74,9 @@ class Author(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("articles:author", kwargs={"slug": self.slug})
+
 
 class TaggedArticle(TaggedItemBase):
     """Tags through a direct foreign key: cheaper joins than taggit's generic relation."""
@@ -84,10 +90,11 @@ class TaggedArticle(TaggedItemBase):
 
 
 class HistoricalArticleSnapshot(models.Model):
-    """Extra columns on each saved version: the tags and references as they were."""
+    """Extra columns on each saved version: the tags, references and reviews as they were."""
 
     tag_names = models.JSONField(default=list, blank=True)
     references_snapshot = models.JSONField(default=list, blank=True)
+    reviews_snapshot = models.JSONField(default=list, blank=True)
 
     class Meta:
         abstract = True
@@ -117,13 +124,29 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # "Updated" on the page: the last save that changed the text. Saves that change only
+    # review data, tags or the status leave it alone (updated_at follows every save).
+    text_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     author = models.ForeignKey(Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
-    reviewed_by = models.CharField(
-        max_length=200,
+    assigned_reviewer = models.ForeignKey(
+        "Reviewer",
+        null=True,
         blank=True,
-        help_text="Medical reviewer's name and credentials. Leave empty until a real review took place.",
+        on_delete=models.SET_NULL,
+        related_name="assigned_articles",
+        help_text="Who does the next medical review; they get the reminders.",
     )
-    reviewed_at = models.DateField(null=True, blank=True, help_text="Date of the medical review.")
+    review_interval_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Months between reviews for this article. Empty: the site's default (REVIEW_INTERVAL_MONTHS).",
+    )
+    mentions_publisher_products = models.BooleanField(
+        "mentions products sold by the publisher",
+        default=False,
+        help_text="Shows the product disclosure (set in Editorial settings) above the body.",
+    )
 
     tags = TaggableManager(
         through=TaggedArticle,
@@ -143,15 +166,33 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs):
         self.body_html = render_markdown(self.body)
+        update_fields = kwargs.get("update_fields")
+        if self.text_changed() and (update_fields is None or set(TEXT_FIELDS) & set(update_fields)):
+            self.text_updated_at = timezone.now()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "text_updated_at"}
+        self._loaded_text = {name: getattr(self, name) for name in TEXT_FIELDS}
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
-        update_fields = kwargs.get("update_fields")
         if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "body_html"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        article = super().from_db(db, field_names, values)
+        article._loaded_text = {name: article.__dict__[name] for name in TEXT_FIELDS if name in article.__dict__}
+        return article
+
+    def text_changed(self):
+        """Whether the title, summary or body differ from what was loaded (always for a new article)."""
+        loaded = getattr(self, "_loaded_text", None)
+        if loaded is None or self._state.adding:
+            return True
+        return any(getattr(self, name) != value for name, value in loaded.items())
 
     @property
     def is_published(self):
@@ -178,13 +219,25 @@ class Article(models.Model):
         """(id, text) of each h2 in the rendered body: the table of contents."""
         return [(anchor, strip_tags(text)) for anchor, text in _H2.findall(self.body_html)]
 
+    @property
+    def cited_numbers(self):
+        """Reference numbers the body cites with [^n] markers (their back links)."""
+        return {int(number) for number in CITE_ID.findall(self.body_html)}
+
+    @property
+    def last_review(self):
+        """The latest approved review (uses the detail view's prefetch when there is one)."""
+        reviews = getattr(self, "approved_reviews", None)
+        if reviews is None:
+            reviews = list(self.reviews.approved().select_related("reviewer")[:1])
+        return reviews[0] if reviews else None
+
     def snapshot(self):
-        """Tags and references as stored now, in the shape kept on each historical version."""
+        """Tags, references and reviews as stored now, in the shape kept on each historical version."""
         return {
             "tag_names": sorted(self.tags.names(), key=str.lower),
-            "references_snapshot": [
-                {"position": ref.position, "title": ref.title, "url": ref.url} for ref in self.references.all()
-            ],
+            "references_snapshot": [ref.as_snapshot() for ref in self.references.all()],
+            "reviews_snapshot": [review.as_snapshot() for review in self.reviews.select_related("reviewer")],
         }
 
     def refresh_history_snapshot(self):
@@ -199,13 +252,50 @@ class Article(models.Model):
 
 
 class Reference(models.Model):
+    """One source, shown as a numbered citation; [^n] in the body points at the n-th."""
+
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="references")
     position = models.PositiveIntegerField(default=0, help_text="Order in the list; lower comes first.")
+    authors = models.CharField(max_length=500, blank=True, help_text="e.g. “Garrison SR, Korownyk CS, Kolber MR”.")
     title = models.CharField(max_length=300)
-    url = models.URLField(max_length=500)
+    journal = models.CharField("journal or publisher", max_length=300, blank=True)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1500), MaxValueValidator(2200)]
+    )
+    doi = models.CharField(
+        "DOI",
+        max_length=200,
+        blank=True,
+        validators=[validate_doi],
+        help_text="e.g. 10.1002/14651858.CD009402.pub3; the link goes to doi.org.",
+    )
+    pmid = models.CharField(
+        "PMID",
+        max_length=10,
+        blank=True,
+        validators=[validate_pmid],
+        help_text="PubMed ID, digits only, e.g. 32985218; the link goes to PubMed.",
+    )
+    url = models.URLField(max_length=500, blank=True, help_text="Used when there is no DOI or PMID.")
 
     class Meta:
         ordering = ["position", "id"]
 
     def __str__(self):
         return self.title
+
+    def clean_fields(self, exclude=None):
+        # "https://doi.org/10.1000/x", "doi:10.1000/x" and "PMID: 123" are accepted and stored bare.
+        self.doi, self.pmid = normalise_doi(self.doi), normalise_pmid(self.pmid)
+        super().clean_fields(exclude=exclude)
+
+    @property
+    def link(self):
+        """doi.org for a DOI, else PubMed for a PMID, else the URL (or "")."""
+        return citation_link(doi=self.doi, pmid=self.pmid, url=self.url)
+
+    def as_snapshot(self):
+        return {name: getattr(self, name) for name in SNAPSHOT_REFERENCE_FIELDS}
+
+
+SNAPSHOT_REFERENCE_FIELDS = ("position", "authors", "title", "journal", "year", "doi", "pmid", "url")

@@ -1,0 +1,27 @@
+"""The articles app's models; import them from here (`from articles.models import Article`)."""
+
+from .articles import (
+    Article,
+    ArticleQuerySet,
+    Author,
+    HistoricalArticleSnapshot,
+    Reference,
+    TaggedArticle,
+    tags_in_use,
+)
+from .editorial import EditorialSettings
+from .reviews import Review, Reviewer, ReviewReminder
+
+__all__ = [
+    "Article",
+    "ArticleQuerySet",
+    "Author",
+    "EditorialSettings",
+    "HistoricalArticleSnapshot",
+    "Reference",
+    "Review",
+    "ReviewReminder",
+    "Reviewer",
+    "TaggedArticle",
+    "tags_in_use",
+]
