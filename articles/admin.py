@@ -13,7 +13,7 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from .admin_reviews import ReviewInline, ReviewQueueAdminMixin
-from .forms import ArticleAdminForm
+from .forms import ArticleAdminForm, ReferenceForm
 from .history import compare, restore_version
 from .models import Article, Author, Reference
 from .search import SearchIndexAdminMixin
@@ -21,6 +21,7 @@ from .search import SearchIndexAdminMixin
 
 class ReferenceInline(admin.TabularInline):
     model = Reference
+    form = ReferenceForm
     extra = 1
     fields = ["position", "authors", "title", "journal", "year", "doi", "pmid", "url"]
     verbose_name_plural = "References (numbered in this order: [^1] in the body cites the first)"

@@ -2,7 +2,8 @@ from django import forms
 from taggit.forms import TagField, TagWidget
 from taggit.models import Tag
 
-from .models import Article
+from .citations import normalise_doi, normalise_pmid
+from .models import Article, Reference
 
 TAG_NAME_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
@@ -60,3 +61,22 @@ class ArticleAdminForm(forms.ModelForm):
             "assigned_reviewer",
             "review_interval_months",
         ]
+
+
+class ReferenceForm(forms.ModelForm):
+    """Accepts a DOI or PMID as pasted ("https://doi.org/10...", "PMID: 123") and stores it bare."""
+
+    pmid = forms.CharField(label="PMID", required=False, max_length=100, help_text=Reference.pmid.field.help_text)
+    url = forms.URLField(
+        label="URL", required=False, max_length=500, assume_scheme="https", help_text=Reference.url.field.help_text
+    )
+
+    class Meta:
+        model = Reference
+        fields = ["position", "authors", "title", "journal", "year", "doi", "pmid", "url"]
+
+    def clean_doi(self):
+        return normalise_doi(self.cleaned_data.get("doi"))
+
+    def clean_pmid(self):
+        return normalise_pmid(self.cleaned_data.get("pmid"))

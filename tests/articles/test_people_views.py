@@ -1,0 +1,106 @@
+"""Author and reviewer pages: who they are, their published articles only, Person JSON-LD, no N+1."""
+
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+
+from articles.models import Review
+from tests.articles.factories import make_article, make_author, make_review, make_reviewer, make_scheduled
+
+pytestmark = pytest.mark.django_db
+
+
+def html(response):
+    return response.content.decode()
+
+
+def json_ld(page):
+    (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    return json.loads(block)
+
+
+def test_author_page_lists_published_articles_only(client):
+    """/authors/<slug>/ shows the bio and the author's published articles; drafts and scheduled never."""
+    author = make_author(name="Dana Reyes", slug="dana-reyes", bio="Dana writes about minerals.")
+    make_article(title="Live piece", author=author)
+    make_article(title="Draft piece", author=author, published=False)
+    make_scheduled(title="Future piece", author=author)
+    make_article(title="Someone else's piece", author=make_author())
+    page = html(client.get("/authors/dana-reyes/"))
+    assert "<h1>Dana Reyes</h1>" in page and "Dana writes about minerals." in page
+    assert "Live piece" in page
+    for hidden in ("Draft piece", "Future piece", "Someone else"):
+        assert hidden not in page
+    assert "1 article, newest first." in page
+
+
+def test_the_byline_links_to_the_author_page(client):
+    """The article's byline and its "About the author" box link to /authors/<slug>/."""
+    author = make_author(name="Dana Reyes", slug="dana-reyes")
+    page = html(client.get(make_article(author=author).get_absolute_url()))
+    assert '<a href="/authors/dana-reyes/" rel="author">Dana Reyes</a>' in page
+    assert client.get("/authors/dana-reyes/").status_code == 200
+
+
+def test_reviewer_page_lists_published_articles_they_approved(client):
+    """/reviewers/<slug>/ lists published articles with an approved review by them, each once; never the email."""
+    reviewer = make_reviewer(name="Dr. Sam Lee", slug="sam-lee", credentials="MD", email="sam@private.example")
+    reviewed = make_article(title="Reviewed twice")
+    make_review(reviewed, reviewer=reviewer)
+    make_review(reviewed, reviewer=reviewer)
+    make_review(make_article(title="Draft reviewed", published=False), reviewer=reviewer)
+    make_review(make_scheduled(title="Scheduled reviewed"), reviewer=reviewer)
+    make_review(make_article(title="Changes only"), reviewer=reviewer, outcome=Review.Outcome.CHANGES_REQUESTED)
+    make_review(make_article(title="Other reviewer's"))
+    page = html(client.get("/reviewers/sam-lee/"))
+    assert "<h1>Dr. Sam Lee</h1>" in page and "MD" in page
+    assert page.count("Reviewed twice</a>") == 1
+    for hidden in ("Draft reviewed", "Scheduled reviewed", "Changes only", "Other reviewer"):
+        assert hidden not in page
+    assert "sam@private.example" not in page
+
+
+def test_person_pages_carry_person_json_ld(client):
+    """Both pages describe the person as schema.org Person with name, url and credentials, never the email."""
+    make_reviewer(name="Dr. Sam Lee", slug="sam-lee", credentials="MD, board-certified in family medicine")
+    make_author(name="Dana Reyes", slug="dana-reyes", credentials="RD")
+    data = json_ld(html(client.get("/reviewers/sam-lee/")))
+    assert data["@type"] == "Person" and data["name"] == "Dr. Sam Lee"
+    assert data["url"] == "http://testserver/reviewers/sam-lee/"
+    assert data["hasCredential"]["name"] == "MD, board-certified in family medicine"
+    assert "email" not in json.dumps(data)
+    data = json_ld(html(client.get("/authors/dana-reyes/")))
+    assert data["@type"] == "Person" and data["url"] == "http://testserver/authors/dana-reyes/"
+
+
+def test_unknown_people_are_404(client):
+    """A slug nobody has is a 404, as is an impossible page number."""
+    make_author(slug="dana")
+    assert client.get("/authors/nobody/").status_code == 404
+    assert client.get("/reviewers/nobody/").status_code == 404
+    assert client.get("/authors/dana/?page=9").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["author", "reviewer"])
+def test_person_pages_make_a_fixed_number_of_queries(client, django_assert_num_queries, kind):
+    """Three articles or twelve, each with tags: the same number of queries (no query per card)."""
+    person = make_author(slug="p") if kind == "author" else make_reviewer(slug="p")
+
+    def add(count):
+        for _ in range(count):
+            article = make_article(tags=["a", "b"], **({"author": person} if kind == "author" else {}))
+            if kind == "reviewer":
+                make_review(article, reviewer=person)
+
+    url = f"/{kind}s/p/"
+    add(3)
+    cache.clear()
+    # person, count, articles, their tags; the banner and the page cache's next-publication check
+    with django_assert_num_queries(6):
+        assert client.get(url).status_code == 200
+    add(9)
+    cache.clear()
+    with django_assert_num_queries(6):
+        assert client.get(url).status_code == 200
