@@ -2,8 +2,7 @@
 
 import json
 import re
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -16,7 +15,7 @@ from tests.articles.factories import make_article, make_review, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
-JAN_2025 = datetime(2025, 1, 10, 9, 0, tzinfo=dt_timezone.utc)
+JAN_2025 = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 
 
 def page_of(client, article):
@@ -111,7 +110,7 @@ def test_queue_groups_follow_the_calendar(settings):
     with time_machine.travel(JAN_2025, tick=False):
         reviewed = make_article(title="Reviewed", published_at=JAN_2025 - timedelta(days=400))
         make_review(reviewed, reviewed_on=date(2024, 3, 1))  # due 2025-03-01
-        never = make_article(title="Never", published_at=JAN_2025 - timedelta(days=10))
+        make_article(title="Never", published_at=JAN_2025 - timedelta(days=10))
         fresh = make_article(title="Fresh", published_at=JAN_2025)
         make_review(fresh, reviewed_on=date(2025, 1, 10))  # due 2026-01-10
         make_article(title="Draft", published=False)
@@ -122,9 +121,9 @@ def test_queue_groups_follow_the_calendar(settings):
     with time_machine.travel(JAN_2025, tick=False):
         assert groups(None) == {"overdue": [], "due_soon": [], "never_reviewed": ["Never"]}
         assert overdue_count() == 0
-    with time_machine.travel(datetime(2025, 2, 15, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2025, 2, 15, tzinfo=UTC), tick=False):
         assert groups(None) == {"overdue": [], "due_soon": ["Reviewed"], "never_reviewed": ["Never"]}
-    with time_machine.travel(datetime(2026, 1, 1, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 1, 1, tzinfo=UTC), tick=False):
         assert groups(None) == {"overdue": ["Reviewed"], "due_soon": ["Fresh"], "never_reviewed": ["Never"]}
         # "Never" was due on 2025-12-31: it counts as overdue on the admin index.
         assert overdue_count() == 2
