@@ -145,7 +145,8 @@ def test_admin_lists_take_any_query_string(content, staff, params, changelist):
 def test_admin_article_form_stores_nothing_invalid(content, staff, title, slug, summary, body, tags, status):
     before = Article.objects.count()
     data = {"title": title, "slug": slug, "summary": summary, "body": body, "tags": tags, "status": status,
-            "references-TOTAL_FORMS": "0", "references-INITIAL_FORMS": "0"}  # fmt: skip
+            "references-TOTAL_FORMS": "0", "references-INITIAL_FORMS": "0",
+            "reviews-TOTAL_FORMS": "0", "reviews-INITIAL_FORMS": "0"}  # fmt: skip
     response = staff.post("/admin/articles/article/add/", data)
     assert response.status_code in OK_STATUSES
     if response.status_code != 302:
@@ -164,8 +165,9 @@ def test_admin_login_form(anonymous, username, password):
 def test_admin_article_form_shape_is_the_real_one(staff):
     """The fuzzed post above has the add form's real shape: valid values save an article."""
     page = staff.get("/admin/articles/article/add/").content.decode()
-    assert 'name="references-TOTAL_FORMS"' in page
+    assert 'name="references-TOTAL_FORMS"' in page and 'name="reviews-TOTAL_FORMS"' in page
     data = {"title": "Real", "slug": "real", "summary": "S.", "body": "B.", "tags": "zinc", "status": "draft",
-            "references-TOTAL_FORMS": "0", "references-INITIAL_FORMS": "0"}  # fmt: skip
+            "references-TOTAL_FORMS": "0", "references-INITIAL_FORMS": "0",
+            "reviews-TOTAL_FORMS": "0", "reviews-INITIAL_FORMS": "0"}  # fmt: skip
     assert staff.post("/admin/articles/article/add/", data).status_code == 302
     assert Article.objects.filter(slug="real").exists()
