@@ -104,3 +104,28 @@ def test_person_pages_make_a_fixed_number_of_queries(client, django_assert_num_q
     cache.clear()
     with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
+
+
+def test_editing_a_reviewer_or_the_disclosure_clears_cached_pages(django_capture_on_commit_callbacks):
+    """Through the real page cache: a cached article page and reviewer page show a reviewer's new
+    name, and the article its new disclosure wording, at the next request."""
+    from articles.models import EditorialSettings
+    from tests.site_config.wsgi_client import PageCacheClient
+
+    wsgi = PageCacheClient()
+    reviewer = make_reviewer(name="Dr. Sam Lee", slug="sam-lee")
+    article = make_article(mentions_publisher_products=True)
+    make_review(article, reviewer=reviewer)
+    urls = [article.get_absolute_url(), "/reviewers/sam-lee/"]
+    for url in urls:
+        assert "Dr. Sam Lee" in wsgi.get(url).text
+        assert not wsgi.get(url).from_django  # served from the page cache now
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewer.name = "Dr. Samantha Lee"
+        reviewer.save()
+        settings = EditorialSettings.load()
+        settings.product_disclosure = "We sell this."
+        settings.save()
+    assert "Dr. Samantha Lee" in wsgi.get(urls[1]).text
+    page = wsgi.get(urls[0]).text
+    assert "Dr. Samantha Lee" in page and "We sell this." in page
