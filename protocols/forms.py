@@ -66,3 +66,27 @@ class SignupForm(forms.Form):
             if not focused:
                 attrs["autofocus"] = True
                 focused = True
+
+
+def time_zone_choices(protocol):
+    from .models import available_time_zones
+
+    return [("", f"The protocol's time zone ({protocol.time_zone})")] + [
+        (name, name.replace("_", " ")) for name in sorted(available_time_zones())
+    ]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label="Your time zone", required=False)
+
+    def __init__(self, *args, protocol, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices(protocol)
+        self.fields["time_zone"].error_messages["invalid_choice"] = "Choose a time zone from the list."
+
+
+class EraseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand that this deletes my signups and the record of the emails sent to me, for good.",
+        error_messages={"required": "Tick the box to confirm that you want your data erased."},
+    )

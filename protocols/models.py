@@ -104,6 +104,7 @@ class Protocol(models.Model):
         if self.status == self.Status.OPEN and self.launched_at is None:
             self.launched_at = timezone.now()
         super().save(*args, **kwargs)
+        self._loaded_status = self.status
 
     def get_absolute_url(self):
         return reverse("protocols:detail", kwargs={"slug": self.slug})
@@ -119,6 +120,18 @@ class Protocol(models.Model):
     @property
     def zone(self):
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remembered to tell an opening (upcoming -> open) from other saves.
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def just_opened(self):
+        """Saved as open while it was loaded with another status (the waitlist starts)."""
+        return self.status == self.Status.OPEN and getattr(self, "_loaded_status", None) not in (None, self.status)
 
 
 class Step(models.Model):

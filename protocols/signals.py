@@ -17,3 +17,12 @@ def protocol_changed(sender, **kwargs):
     # the old row.
     transaction.on_commit(invalidate_banner)
     transaction.on_commit(bump_content_version)
+
+
+@receiver(post_save, sender=Protocol)
+def protocol_opened(sender, instance, **kwargs):
+    """Opening a protocol starts the program of its waitlist (the scheduler would, a pass later)."""
+    if instance.just_opened:
+        from .tasks import enter_waitlisted_subscribers
+
+        transaction.on_commit(lambda: enter_waitlisted_subscribers.enqueue(), robust=True)
