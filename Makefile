@@ -25,13 +25,15 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(RUNTIME_STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_content
-	@# The email worker runs beside the dev server (emails print to this console unless EMAIL_HOST is set).
+	@# The email worker and the protocols' scheduler run beside the dev server (emails print to
+	@# this console unless EMAIL_HOST is set).
 	@export DJANGO_DEBUG=1; \
 	$(BIN)/python manage.py db_worker --interval 1 --no-startup-delay & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py send_due_steps --every 60 >/dev/null & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## serve: the same data through gunicorn with DEBUG off, plus the email worker and its scheduler
+## serve: the same data through gunicorn with DEBUG off, plus the email worker and the scheduler
 serve: $(RUNTIME_STAMP)
 	@mkdir -p var
 	@[ -n "$$DJANGO_SECRET_KEY" ] || [ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
@@ -41,7 +43,7 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0; \
 	$(BIN)/python manage.py seed_content; \
 	$(BIN)/python manage.py db_worker & worker=$$!; \
-	$(BIN)/python manage.py requeue_emails --every 300 >/dev/null & scheduler=$$!; \
+	$(BIN)/python manage.py send_due_steps --every 60 >/dev/null & scheduler=$$!; \
 	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn site_config.wsgi --bind $(HOST):$(PORT)
 
