@@ -44,7 +44,8 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py seed_content; \
 	$(BIN)/python manage.py db_worker & worker=$$!; \
 	$(BIN)/python manage.py send_due_steps --every 60 >/dev/null & scheduler=$$!; \
-	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py purge_expired --every 86400 >/dev/null & purger=$$!; \
+	trap 'kill $$worker $$scheduler $$purger 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn site_config.wsgi --bind $(HOST):$(PORT)
 
 ## worker: the email queue worker on its own

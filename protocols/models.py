@@ -321,3 +321,29 @@ class RateLimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count}"
+
+
+class AuditEvent(models.Model):
+    """What staff did with subscribers' data: exports and changes (read-only, for superusers)."""
+
+    class Action(models.TextChoices):
+        EXPORT = "export", "Exported signups"
+        RESEND = "resend", "Resent confirmations"
+        RETRY = "retry", "Retried deliveries"
+        LIFT = "lift", "Lifted bounced addresses"
+        CHANGE = "change", "Changed a signup"
+        DELETE = "delete", "Deleted signups"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept as text too: the entry outlives the account.
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    rows = models.PositiveIntegerField(help_text="How many records the action touched.")
+    details = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.username}: {self.get_action_display()} ({self.rows})"

@@ -267,6 +267,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "5/10m").strip()
 
+# Retention (`manage.py purge_expired`, daily): pending signups never confirmed, and the stored
+# text of sent emails (the delivery row itself stays), are deleted after these many days.
+SIGNUP_PENDING_DAYS = int(os.environ.get("SIGNUP_PENDING_DAYS", "30"))
+EMAIL_CONTENT_DAYS = int(os.environ.get("EMAIL_CONTENT_DAYS", "90"))
+
 # --- Logging: one line per event on stdout ----------------------------------------------
 LOGGING = {
     "version": 1,

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from .. import services
-from ..models import BouncedAddress, EmailDelivery
+from .. import audit, services
+from ..models import AuditEvent, BouncedAddress, EmailDelivery
 
 
 class DeliveryStateFilter(admin.SimpleListFilter):
@@ -74,6 +74,9 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
     @admin.action(description="Retry delivery now", permissions=["change"])
     def retry_now(self, request, queryset):
         count = sum(services.retry_delivery_now(delivery=delivery) for delivery in queryset)
+        audit.record(
+            request, AuditEvent.Action.RETRY, rows=count, details=", ".join(d.to_email for d in queryset)[:2000]
+        )
         self.message_user(request, f"{count} email(s) queued again.", messages.SUCCESS)
 
 
@@ -100,8 +103,35 @@ class BouncedAddressAdmin(admin.ModelAdmin):
 
     @admin.action(description="Lift: send program emails to these addresses again", permissions=["change"])
     def lift(self, request, queryset):
-        lifted = 0
+        lifted = []
         for bounced in queryset:
             services.lift_bounce(bounced=bounced)
-            lifted += 1
+            lifted.append(bounced.email)
+        audit.record(request, AuditEvent.Action.LIFT, rows=len(lifted), details=", ".join(lifted))
+        lifted = len(lifted)
         self.message_user(request, f"{lifted} address(es) lifted; their programs continue.", messages.SUCCESS)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Exports and changes of subscribers' data by staff: read-only, superusers only."""
+
+    list_display = ["at", "username", "action", "rows", "details"]
+    list_filter = ["action", "at"]
+    search_fields = ["username", "details"]
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,8 +6,14 @@ from django.db.models.functions import Lower
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from .. import services
-from ..models import BouncedAddress, Signup
+from .. import audit, services
+from ..models import AuditEvent, BouncedAddress, Signup
+
+
+def _described(request):
+    """The list's filters and search, so the audit says which rows."""
+    query = request.GET.urlencode()
+    return f"filters: {query}" if query else "no filters"
 
 
 def with_bounced(queryset):
@@ -149,11 +155,25 @@ class SignupAdmin(admin.ModelAdmin):
         # Signups come with the subscriber's own consent, through the public form only.
         return False
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit.record(request, AuditEvent.Action.CHANGE, rows=1, details=f"{obj.email}: {', '.join(form.changed_data)}")
+
+    def delete_model(self, request, obj):
+        audit.record(request, AuditEvent.Action.DELETE, rows=1, details=obj.email)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        emails = list(queryset.values_list("email", flat=True))
+        audit.record(request, AuditEvent.Action.DELETE, rows=len(emails), details=", ".join(emails))
+        super().delete_queryset(request, queryset)
+
     def has_export_permission(self, request):
         return request.user.has_perm("protocols.export_signups")
 
     @admin.action(description="Export selected as CSV", permissions=["export"])
     def export_csv(self, request, queryset):
+        audit.record(request, AuditEvent.Action.EXPORT, rows=queryset.count(), details=_described(request))
         response = StreamingHttpResponse(export_rows(queryset), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="signups-{stamp}.csv"'
@@ -166,6 +186,7 @@ class SignupAdmin(admin.ModelAdmin):
             for signup in queryset.filter(status=Signup.Status.PENDING)
         )
         skipped = queryset.count() - sent
+        audit.record(request, AuditEvent.Action.RESEND, rows=sent, details=_described(request))
         self.message_user(request, f"Confirmation queued for {sent} pending signup(s).", messages.SUCCESS)
         if skipped:
             self.message_user(
