@@ -385,3 +385,20 @@ class BusyBackend(_Refusing):
     """An SMTP server that asks to try later (451)."""
 
     code, text = 451, b"4.7.1 try again later"
+
+
+@pytest.mark.django_db
+def test_a_step_deleted_while_on_its_way_is_skipped_and_the_next_one_takes_its_place(
+    make_protocol, django_capture_on_commit_callbacks
+):
+    """Staff delete the step the worker is about to send: it is skipped and the following step goes instead."""
+    protocol = make_protocol()
+    for position in (1, 2):
+        Step.objects.create(protocol=protocol, position=position, subject=f"Step {position}", body="x")
+    join(protocol, "reader@example.org", django_capture_on_commit_callbacks)
+    protocol.steps.get(position=1).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_worker()
+    run_worker()
+    assert subjects() == ["Step 2"]
+    assert EmailDelivery.objects.get(kind="step", step__isnull=True).skipped_reason == "step deleted"
