@@ -1,5 +1,8 @@
 """Build the emails: plain text and HTML, each with one-click unsubscribe (RFC 8058)."""
 
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -10,6 +13,11 @@ from .tokens import make_confirm_token, make_unsubscribe_token
 
 def absolute(path):
     return f"{settings.SITE_URL}{path}"
+
+
+def message_id():
+    """A Message-ID on the site's own domain (SITE_URL's host), not the sending machine's name."""
+    return make_msgid(domain=urlsplit(settings.SITE_URL).hostname)
 
 
 def unsubscribe_url(signup):
@@ -40,6 +48,7 @@ def build_confirmation_email(signup, *, connection=None):
         to=[signup.email],
         connection=connection,
         headers={
+            "Message-ID": message_id(),
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",

@@ -7,6 +7,7 @@ without DJANGO_SECRET_KEY. See the README's configuration table for every variab
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -258,8 +259,19 @@ else:
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Well Informed <hello@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Absolute links in emails (confirm, unsubscribe) start with this.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's public address: absolute links in emails (confirm, unsubscribe) start with it
+# and emails' Message-ID uses its host. Production must name it: a default would send every
+# subscriber a link to a development address. `check --deploy` warns unless it is https.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+if not SITE_URL:
+    if not DEBUG:
+        sys.exit(
+            "Refusing to start: SITE_URL is not set (the site's public address for links in emails,"
+            " e.g. https://www.example.org; or set DJANGO_DEBUG=1 for local development)."
+        )
+    SITE_URL = "http://127.0.0.1:8000"
+if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).hostname:
+    sys.exit(f"Refusing to start: SITE_URL must be an http(s) address like https://www.example.org, not {SITE_URL!r}.")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

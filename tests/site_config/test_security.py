@@ -104,6 +104,7 @@ def run_probe(code, tmp_path, **env):
         DJANGO_SECRET_KEY="probe-" + "x" * 50,
         DJANGO_VAR_DIR=str(tmp_path),
         DJANGO_ALLOWED_HOSTS="testserver",
+        SITE_URL="https://testserver",
     )
     base.update(env)
     result = subprocess.run(
