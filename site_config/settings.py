@@ -67,6 +67,9 @@ MIDDLEWARE = [
     # Outermost: its response phase sees the final headers (CSP, security headers) it stores
     # with a page; the read path is the WSGI wrapper in site_config/wsgi.py.
     "site_config.page_cache.PageCacheMiddleware",
+    # Inside the page cache, so cached pages keep these headers; outside everything else,
+    # so the 503 page and static files get them too.
+    "site_config.middleware.SecurityHeadersMiddleware",
     # A database outage becomes the static 503 page instead of a hang or a traceback.
     "site_config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -233,8 +236,38 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
+        # Violations are reported to the site itself (site_config.views.csp_report), which
+        # logs them: report-to for browsers with the Reporting API, report-uri for the rest.
+        "report-uri": ["/csp-report/"],
+        "report-to": "csp-endpoint",
     }
 }
+CSP_REPORT_ENDPOINT = ("csp-endpoint", "/csp-report/")
+# Reports accepted per client address (the signup limit's shared counter); larger bodies get 413.
+CSP_REPORT_RATE_LIMIT = os.environ.get("CSP_REPORT_RATE_LIMIT", "30/1m").strip()
+CSP_REPORT_MAX_BYTES = 16 * 1024
+
+# Browser features no page of the site uses, switched off for every page and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+# Other sites cannot embed the site's pages, images or files.
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
 # --- django-axes: admin login brute-force protection ------------------------------------
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
