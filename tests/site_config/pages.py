@@ -34,9 +34,9 @@ def make_content():
     return article, protocol, signup
 
 
-def public_pages():
-    """(name, status, html) of every public page and error page, with content in the database."""
-    article, protocol, signup = make_content()
+def public_pages(content=None):
+    """(name, url, status, html) of every public page, with `make_content()` in the database."""
+    article, protocol, signup = content or make_content()
     client = Client()
     tag = article.tag_list[0]
     gets = {
@@ -72,9 +72,8 @@ def error_pages():
     return [(name, render_error_page(f"{name}.html")) for name in ("500", "503")]
 
 
-def confirmation_email_html():
+def confirmation_email_html(signup):
     """The HTML part of the confirmation email for a signup."""
-    _, _, signup = make_content()
     message = build_confirmation_email(signup)
     (html, mimetype) = message.alternatives[0]
     assert mimetype == "text/html"
