@@ -37,7 +37,8 @@ run: $(RUNTIME_STAMP)
 serve: $(RUNTIME_STAMP)
 	@mkdir -p var
 	@[ -n "$$DJANGO_SECRET_KEY" ] || [ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
-	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}" DJANGO_HTTPS="$${DJANGO_HTTPS:-0}"; \
+	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}" DJANGO_HTTPS="$${DJANGO_HTTPS:-0}" \
+	  SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
 	set -e; \
 	$(BIN)/python manage.py migrate --noinput; \
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0; \

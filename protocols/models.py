@@ -57,7 +57,9 @@ class Protocol(models.Model):
         CLOSED = "closed", "Closed"
 
     name = models.CharField(max_length=120, help_text="Shown as written, e.g. “Sleep Protocol”.")
-    slug = models.SlugField(max_length=120, unique=True, help_text="The page's address: /protocols/<slug>/.")
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text="The end of the page's address, as in /protocols/sleep-protocol/."
+    )
     tagline = models.CharField(max_length=200, help_text="One sentence under the name, also the meta description.")
     description = models.TextField(help_text="Markdown. What the protocol is for and how it is delivered.")
     description_html = models.TextField(editable=False, blank=True)

@@ -16,6 +16,7 @@ class SiteConfigConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)
         from .page_cache import CONTENT_MODELS
 
         # Looked up lazily by label: an app still being built (or removed) is skipped

@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", cache_public_page(sitemap), {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("csp-report/", views.csp_report, name="csp_report"),
     path("protocols/", include("protocols.urls")),
     path("", include("articles.urls")),
 ]

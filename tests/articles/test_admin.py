@@ -332,3 +332,10 @@ def test_admin_refuses_tags_that_cannot_be_stored_or_linked(tags, message):
     form = ArticleAdminForm(data={"title": "T", "slug": "t", "summary": "S", "body": "B", "tags": tags})
     assert not form.is_valid()
     assert message in " ".join(form.errors["tags"])
+
+
+def test_slug_help_text_shows_the_address_literally(admin_client):
+    """The slug's help text reads as an address in the admin (no angle brackets taken as a tag)."""
+    page = admin_client.get("/admin/articles/article/add/").content.decode()
+    assert "/articles/magnesium-and-leg-cramps/" in page
+    assert "/articles//" not in page

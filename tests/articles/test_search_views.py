@@ -48,7 +48,7 @@ def test_results_page(client, article):
     assert f'href="{first.get_absolute_url()}"' in body
     assert "<mark>cramps</mark>" in body
     assert 'rel="tag"' in body and ">magnesium</a>" in body
-    assert f'datetime="{first.published_at.isoformat()}"' in body
+    assert f'datetime="{first.published_at.isoformat(timespec="seconds")}"' in body
     assert 'value="cramping"' in body
     assert "<title>Search: cramping | " in body
     # A page with results is an indexable landing page, canonical with its words.

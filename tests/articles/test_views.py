@@ -232,8 +232,15 @@ def json_ld(page):
     return json.loads(blocks[0])
 
 
+def graph_node(data, node_type):
+    """The one node of `node_type` in a JSON-LD @graph."""
+    nodes = [node for node in data["@graph"] if node["@type"] == node_type]
+    assert len(nodes) == 1, node_type
+    return nodes[0]
+
+
 def test_article_json_ld_is_valid_schema_org(client):
-    """The JSON-LD parses and names headline, dates, author, reviewer and keywords."""
+    """The JSON-LD graph parses; its Article names headline, dates, author, keywords; the page its reviewer."""
     article = make_article(
         title="Magnesium and sleep",
         author=make_author(name="Dana Reyes"),
@@ -241,22 +248,33 @@ def test_article_json_ld_is_valid_schema_org(client):
         tags=["magnesium", "sleep"],
     )
     data = json_ld(html(client.get(article.get_absolute_url())))
+    url = "http://testserver/articles/" + article.slug + "/"
     assert data["@context"] == "https://schema.org"
-    assert data["@type"] == "MedicalWebPage"
-    assert data["headline"] == "Magnesium and sleep"
-    assert data["url"] == "http://testserver/articles/" + article.slug + "/"
-    assert data["datePublished"].startswith(article.published_at.date().isoformat())
-    assert data["dateModified"]
-    assert data["author"] == {"@type": "Person", "name": "Dana Reyes", "description": "MSc, Registered Dietitian"}
-    assert data["reviewedBy"] == {"@type": "Person", "name": "Dr. Sam Lee, MD"}
-    assert data["keywords"] == ["magnesium", "sleep"]
+    page = graph_node(data, "MedicalWebPage")
+    entry = graph_node(data, "Article")
+    assert page["url"] == url and page["mainEntity"] == {"@id": entry["@id"]}
+    assert entry["headline"] == "Magnesium and sleep"
+    assert entry["url"] == url
+    assert entry["datePublished"] == article.published_at.isoformat(timespec="seconds")
+    assert entry["dateModified"]
+    assert entry["author"] == {
+        "@type": "Person",
+        "name": "Dana Reyes",
+        "description": "MSc, Registered Dietitian",
+        "url": url + "#author-title",
+    }
+    assert page["reviewedBy"] == {"@type": "Person", "name": "Dr. Sam Lee, MD"}
+    assert entry["keywords"] == ["magnesium", "sleep"]
 
 
 def test_an_article_without_a_named_author_is_by_the_editors(client, settings):
-    """No invented writer: the byline and the JSON-LD name the publication."""
+    """No invented writer: the byline names the publication, and the JSON-LD author is its Organization."""
     page = html(client.get(make_article(title="Zinc basics").get_absolute_url()))
     assert f'<span class="byline">By the {settings.SITE_NAME} editors</span>' in page
-    assert json_ld(page)["author"] == {"@type": "Organization", "name": settings.SITE_NAME}
+    data = json_ld(page)
+    organization = graph_node(data, "Organization")
+    assert organization["name"] == settings.SITE_NAME
+    assert graph_node(data, "Article")["author"] == {"@id": organization["@id"]}
 
 
 def test_json_ld_cannot_break_out_of_its_script_element(client):
@@ -265,7 +283,7 @@ def test_json_ld_cannot_break_out_of_its_script_element(client):
     article = make_article(title=title, summary="</script>")
     page = html(client.get(article.get_absolute_url()))
     assert page.count("</script>") == 1
-    assert json_ld(page)["headline"] == title
+    assert graph_node(json_ld(page), "Article")["headline"] == title
     assert dangerous_markup(page) == []
 
 

@@ -217,3 +217,11 @@ def test_marketing_group_sees_and_exports_signups_but_cannot_edit_articles(proto
     signup = make_signup(protocol)
     assert isinstance(export(client, [signup.pk]), StreamingHttpResponse)
     assert client.get(reverse("admin:articles_article_changelist")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_slug_help_text_shows_the_address_literally(admin_client):
+    """The slug's help text reads as an address in the admin (no angle brackets taken as a tag)."""
+    page = admin_client.get("/admin/protocols/protocol/add/").content.decode()
+    assert "/protocols/sleep-protocol/" in page
+    assert "/protocols//" not in page
