@@ -9,7 +9,7 @@ from django.utils import timezone
 from protocols.emails import build_confirmation_email
 from protocols.models import Signup
 from protocols.seed import seed_protocols
-from protocols.tokens import make_confirm_token, make_unsubscribe_token
+from protocols.tokens import make_confirm_token, make_manage_token, make_unsubscribe_token
 from site_config.views import render_error_page
 from tests.articles.factories import make_article, make_author
 
@@ -62,8 +62,13 @@ def public_pages(content=None):
         pages.append((name, url, response.status_code, response.content.decode()))
     response = client.post(f"/protocols/confirm/{make_confirm_token(signup)}/")
     pages.append(("confirmed", "POST confirm", response.status_code, response.content.decode()))
+    manage = f"/protocols/manage/{make_manage_token(signup)}/"
+    response = client.get(manage)
+    pages.append(("subscriber page", manage, response.status_code, response.content.decode()))
     response = client.post(f"/protocols/unsubscribe/{make_unsubscribe_token(signup)}/")
     pages.append(("unsubscribed", "POST unsubscribe", response.status_code, response.content.decode()))
+    response = client.post(manage, {"action": "erase", "confirm": "on"})
+    pages.append(("erased", "POST erase", response.status_code, response.content.decode()))
     return pages
 
 
@@ -76,5 +81,19 @@ def confirmation_email_html(signup):
     """The HTML part of the confirmation email for a signup."""
     message = build_confirmation_email(signup)
     (html, mimetype) = message.alternatives[0]
+    assert mimetype == "text/html"
+    return html
+
+
+def program_email_html(protocol):
+    """The HTML part of a program step's email, for a sample subscriber."""
+    from protocols.admin.protocols import sample_signup
+    from protocols.emails import build_step_email
+    from protocols.models import Step
+
+    step = Step.objects.create(
+        protocol=protocol, position=99, subject="A step", body="## Habit\n\nRead [this](/articles/).\n"
+    )
+    (html, mimetype) = build_step_email(sample_signup(protocol, "reader@example.org"), step).alternatives[0]
     assert mimetype == "text/html"
     return html

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.site_config.pages import confirmation_email_html, error_pages, make_content, public_pages
+from tests.site_config.pages import (
+    confirmation_email_html,
+    error_pages,
+    make_content,
+    program_email_html,
+    public_pages,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VNU_JAR = Path(os.environ.get("VNU_JAR") or ROOT / "var/vnu/node_modules/vnu-jar/build/dist/vnu.jar")
@@ -45,17 +51,19 @@ def vnu():
 
 def test_every_public_page_and_the_email_are_valid_html(vnu, tmp_path):
     """Home, lists, article, tags, search (with and without results), protocol pages, the
-    signup flow's pages, 404/500/503 and the confirmation email: zero vnu errors."""
+    signup flow's pages, the subscriber's page, 404/500/503, the confirmation and a program
+    email: zero vnu errors."""
     content = make_content()
     documents = [(name, html) for name, _url, _status, html in public_pages(content)]
     documents += error_pages()
     documents.append(("confirmation email", confirmation_email_html(content[2])))
+    documents.append(("program email", program_email_html(content[1])))
     files = []
     for name, html in documents:
         path = tmp_path / (name.replace(" ", "-") + ".html")
         path.write_text(html, encoding="utf-8")
         files.append(path)
-    assert len(files) == 20
+    assert len(files) == 23
     assert vnu(files) == []
 
 
