@@ -305,6 +305,7 @@ def test_invalid_time_zone_is_refused_with_a_clear_message(program, make_subscri
     assert "Choose a time zone from the list." in html
     select = re.search(r"<select [^>]*>", html).group(0)
     assert 'aria-invalid="true"' in select and 'aria-describedby="id_time_zone_error"' in select
+    assert "autofocus" in select  # the page reloads at the top: the field to fix takes the focus
     assert snapshot() == before
 
 
@@ -410,6 +411,7 @@ def test_erase_without_the_confirmation_box_is_refused_with_a_clear_message(prog
     assert "Tick the box to confirm that you want your data erased." in html
     checkbox = re.search(r'<input type="checkbox"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in checkbox and 'aria-describedby="id_confirm_error"' in checkbox
+    assert "autofocus" in checkbox
     assert 'id="id_confirm_error"' in html
     assert snapshot() == before
 
