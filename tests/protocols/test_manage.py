@@ -16,7 +16,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from protocols.models import BouncedAddress, EmailDelivery, Signup, Step
-from protocols.services import confirm_signup, due_time, erase_data, send_due_steps
+from protocols.services import confirm_signup, due_time, enqueue_deliveries, erase_data, send_due_steps
 from protocols.services.program import step_sent
 from protocols.tokens import make_confirm_token, make_manage_token, make_unsubscribe_token
 
@@ -549,3 +549,41 @@ def test_link_of_an_erased_signup_no_longer_works(program, make_signup, frozen):
     response = Client().get(manage_url(signup))
     assert response.status_code == 400
     assert "This link no longer works" in page_text(response)
+
+
+@pytest.mark.django_db
+def test_pausing_with_a_step_on_its_way_holds_it_and_resuming_sends_it_once(
+    program, make_subscriber, frozen, worker, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A step already queued when the subscriber pauses is not sent (the worker skips it);
+    resuming queues that same step again, once, and the worker sends exactly one email."""
+    signup = make_subscriber(program, next_step_due_at=None)
+    step = program.steps.get(position=4)
+    due = datetime(2025, 12, 4, 8, tzinfo=UTC)
+    frozen.move_to(due)  # step 4 is due: the scheduler queued it
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = EmailDelivery.objects.create(
+            signup=signup,
+            kind=EmailDelivery.Kind.STEP,
+            step=step,
+            step_position=4,
+            to_email=EMAIL,
+            next_attempt_at=due,
+        )
+        transaction.on_commit(lambda: enqueue_deliveries([queued.pk]))
+    client = Client()
+    url = manage_url(signup)
+
+    client.post(url, {"action": "pause"})
+    worker()
+    queued.refresh_from_db()
+    assert queued.skipped_reason == "signup paused" and mailoutbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "resume"})
+    worker()
+
+    assert [m.subject for m in mailoutbox] == ["Step 4: evening light"]
+    assert EmailDelivery.objects.filter(signup=signup, step=step, sent_at__isnull=False).count() == 1
+    signup.refresh_from_db()
+    assert signup.last_position_sent == 4
