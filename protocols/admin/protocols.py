@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -162,7 +162,7 @@ class ProtocolAdmin(admin.ModelAdmin):
             # The email's own inline styles, for this staff-only page alone.
             response._csp_update = {"style-src": ["'unsafe-inline'"]}
         else:
-            raise PermissionDenied
+            raise Http404("A step preview is “html” or “text”.")
         response["X-Robots-Tag"] = "noindex"
         return response
 

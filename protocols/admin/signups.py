@@ -90,11 +90,13 @@ class ProgressFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "active":
-            return queryset.filter(
+            # A bounced address receives nothing until staff lift it: not "in progress".
+            return with_bounced(queryset).filter(
                 status=Signup.Status.CONFIRMED,
                 program_started_at__isnull=False,
                 paused_at__isnull=True,
                 completed_at__isnull=True,
+                is_bounced=False,
             )
         if value == "paused":
             return queryset.filter(paused_at__isnull=False)
