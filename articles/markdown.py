@@ -24,7 +24,7 @@ LAYOUT_IDS = frozenset(
     {
         "main", "site-search-q", "toc-title", "tags-title", "references-title", "related-title",
         "author-title", "error-summary", "error-summary-title", "search-facets-title",
-        "signup-heading", "closed-heading", "signup-chart-title",
+        "signup-heading", "closed-heading", "signup-chart-title", "funnel-chart-title", "program-title",
     }
 )  # fmt: skip
 
