@@ -80,9 +80,11 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     words = terms_for(words)
     engine = backend()
     public = not include_unpublished
-    ranked, results.total, results.complete, results.total_capped, candidate_tags = _ranked_ids(
-        engine, words, tag_id=tag_id, public=public
-    )
+    ranked, ranking = _rank(engine, words, tag_id=tag_id, public=public)
+    # Every match was ranked unless there were more than the candidate sets hold.
+    results.complete = ranking.count <= engine.candidates and not ranking.capped
+    results.total = len(ranked) if results.complete else max(ranking.count, len(ranked))
+    results.total_capped = ranking.capped
 
     page_obj = Paginator(ranked, per_page).page(page)
     page_ids = list(page_obj.object_list)
@@ -94,7 +96,7 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     if public:
         articles = {pk: article for pk, article in articles.items() if article.is_published}
     snippets = engine.snippets(words, page_ids)
-    tags, results.facets = tags_and_facets(engine, page_ids, ranked, candidate_tags, exclude=results.tag)
+    tags, results.facets = tags_and_facets(engine, page_ids, ranked, ranking.tag_ids, exclude=results.tag)
     page_obj.object_list = [
         Hit(articles[pk], snippet_html(snippets.get(pk), articles[pk].summary), tags.get(pk, []))
         for pk in page_ids
@@ -117,17 +119,12 @@ def article_ids_matching(query, *, include_unpublished=True):
     words = clean_query(query)
     if not words:
         return []
-    ranked, *_ = _ranked_ids(backend(), terms_for(words), tag_id=None, public=not include_unpublished)
+    ranked, _ranking = _rank(backend(), terms_for(words), tag_id=None, public=not include_unpublished)
     return ranked
 
 
-def _ranked_ids(engine, words, *, tag_id, public):
-    """(ranked ids, total, complete, capped, {id: tag ids} or None)."""
+def _rank(engine, words, *, tag_id, public):
+    """(the candidates' ids, best first, the backend's Ranking)."""
     ranking = engine.ranked(words, Filters(now=timezone.now(), public=public, tag_id=tag_id))
     scores = ranking.scores
-    ranked = sorted(scores, key=lambda article_id: (*scores[article_id], -article_id))
-    total = ranking.count
-    complete = total <= engine.candidates and not ranking.capped
-    if complete:
-        total = len(ranked)
-    return ranked, max(total, len(ranked)), complete, ranking.capped, ranking.tag_ids
+    return sorted(scores, key=lambda article_id: (*scores[article_id], -article_id)), ranking

@@ -103,7 +103,9 @@ def tags_of(article_ids):
 
 def popular_tags(limit=10):
     """The most used tags on published articles (offered when nothing is found)."""
-    key = f"search:popular-tags:{limit}"
+    # "v2": the cached Facets are pickled under articles.search.results since the package
+    # split; a server still running the old module must not read them.
+    key = f"search:popular-tags:v2:{limit}"
     tags = cache.get(key)
     if tags is None:
         rows = (
