@@ -72,7 +72,7 @@ bench-http: $(RUNTIME_STAMP)
 ## and PostgreSQL, in throwaway databases (several minutes), e.g.
 ## BENCH_SEARCH_ARGS="--sizes 10000 --backends sqlite"
 bench-search: $(RUNTIME_STAMP)
-	DJANGO_DEBUG=1 $(BIN)/python manage.py bench_search $(BENCH_SEARCH_ARGS)
+	$(BIN)/python benchmarks/bench_search.py $(BENCH_SEARCH_ARGS)
 
 ## loadtest: bounded load and fault tests on loopback (signup storms on SQLite and PostgreSQL,
 ## publishing under read load, SMTP outage); CI runs it

@@ -6,7 +6,5 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from . import (
-            search_signals,  # noqa: F401 (keeps the search index in step)
-            signals,  # noqa: F401 (connects the receivers)
-        )
+        from . import signals  # noqa: F401 (connects the receivers)
+        from .search import signals as search_signals  # noqa: F401 (keeps the search index in step)

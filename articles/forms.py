@@ -3,6 +3,7 @@ from taggit.forms import TagField, TagWidget
 from taggit.models import Tag
 
 from .models import Article
+from .search import MAX_QUERY_CHARS
 
 TAG_NAME_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
@@ -59,3 +60,15 @@ class ArticleAdminForm(forms.ModelForm):
             "reviewed_by",
             "reviewed_at",
         ]
+
+
+class SearchForm(forms.Form):
+    """The query string of /search/."""
+
+    # Not a max_length error: a long paste is shortened, like the input box does.
+    q = forms.CharField(required=False, strip=True)
+    tag = forms.SlugField(required=False, max_length=100, allow_unicode=True)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    def clean_q(self):
+        return self.cleaned_data["q"].replace("\x00", "")[:MAX_QUERY_CHARS].strip()

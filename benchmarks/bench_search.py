@@ -1,6 +1,9 @@
-"""Benchmark search at scale: `python manage.py bench_search --sizes 10000,100000`.
+"""`make bench-search`: search at scale, on generated articles in throwaway databases.
 
-For each size and backend the command runs itself again as a worker process against a
+    .venv/bin/python benchmarks/bench_search.py [--sizes 10000,100000] [--backends sqlite,postgresql]
+        [--postgres-url postgres://.../site_bench] [--json out.json]
+
+For each size and backend the script runs itself again as a worker process against a
 throwaway database (a temporary SQLite file; a PostgreSQL database named `site_bench`
 unless --postgres-url says otherwise), never the site's own. The worker generates
 synthetic articles (about 400 words each, Zipf-like word frequencies from a seeded
@@ -10,6 +13,7 @@ view (each query the median of REPEAT runs, after one warm-up pass), plus a naiv
 `icontains` scan on every tenth query as the baseline.
 """
 
+import argparse
 import json
 import os
 import random
@@ -22,12 +26,8 @@ from datetime import timedelta
 from itertools import accumulate
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
-from django.db.models import Q
-from django.utils import timezone
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 SEED = 20261125
 WORDS_PER_ARTICLE = 400
@@ -68,7 +68,7 @@ class Vocabulary:
     """Every word with a Zipf weight: common English first, subject words, then a rare tail."""
 
     def __init__(self, rng):
-        from articles.bench_words import COMMON, HEALTH, SYLLABLES
+        from benchmarks.bench_words import COMMON, HEALTH, SYLLABLES
 
         words, seen = [], set()
 
@@ -97,11 +97,12 @@ class Vocabulary:
         return rng.choices(self.words, cum_weights=self.cum_weights, k=k)
 
 
-def generate_articles(size, rng, vocabulary, stdout):
+def generate_articles(size, rng, vocabulary):
+    from django.utils import timezone
     from taggit.models import Tag
 
-    from articles.bench_words import TAGS
     from articles.models import Article, TaggedArticle
+    from benchmarks.bench_words import TAGS
 
     tags = [Tag.objects.create(name=name, slug=name.lower().replace(" ", "-")) for name in TAGS]
     tag_weights = list(accumulate(1.0 / (i + 1) for i in range(len(tags))))
@@ -140,7 +141,7 @@ def generate_articles(size, rng, vocabulary, stdout):
         )
         made += len(articles)
         if made % 10_000 == 0:
-            stdout.write(f"  generated {made}")
+            print(f"  generated {made}", flush=True)
 
 
 def query_mix(rng, vocabulary, count=200):
@@ -174,6 +175,8 @@ def query_mix(rng, vocabulary, count=200):
 
 def naive_search(query):
     """The baseline: what a site without an index does (icontains on every field)."""
+    from django.db.models import Q
+
     from articles.models import Article
     from articles.search import clean_query
 
@@ -197,19 +200,26 @@ def timed(function, queries, repeat=1):
     return seconds
 
 
-def run_worker(size, stdout):
+def run_worker(size):
+    """One measurement in this process, against the database DATABASE_URL names."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
 
     from articles import search
 
     name = str(settings.DATABASES["default"]["NAME"])
     if "bench" not in name:
-        raise CommandError(f"Refusing to run the benchmark worker on {name!r}: not a bench database.")
+        raise SystemExit(f"Refusing to run the benchmark worker on {name!r}: not a bench database.")
     rng = random.Random(SEED)
     vocabulary = Vocabulary(rng)
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    generate_articles(size, rng, vocabulary, stdout)
+    generate_articles(size, rng, vocabulary)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     generate_seconds = time.perf_counter() - started
@@ -231,7 +241,7 @@ def run_worker(size, stdout):
     for query in queries:
         response = client.get("/search/", {"q": query})
         if response.status_code != 200:
-            raise CommandError(f"/search/?q={query} answered {response.status_code}")
+            raise SystemExit(f"/search/?q={query} answered {response.status_code}")
     view_seconds = timed(lambda q: client.get("/search/", {"q": q}), queries, repeat=REPEAT)
 
     baseline_queries = queries[::BASELINE_EVERY]
@@ -255,110 +265,119 @@ def run_worker(size, stdout):
     }
 
 
-class Command(BaseCommand):
-    help = "Benchmark search_articles() and /search/ on synthetic articles in throwaway databases."
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated article counts")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite and/or postgresql")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/site_bench"),
+        help="a database the benchmark may drop and recreate (its name must contain 'bench')",
+    )
+    parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
+    parser.add_argument("--worker-size", type=int, help="internal: run one measurement in this process")
+    return parser.parse_args(argv)
 
-    def add_arguments(self, parser):
-        parser.add_argument("--sizes", default="10000,100000", help="comma-separated article counts")
-        parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite and/or postgresql")
-        parser.add_argument(
-            "--postgres-url",
-            default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/site_bench"),
-            help="a database the benchmark may drop and recreate (its name must contain 'bench')",
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.worker_size:
+        print("BENCH-JSON " + json.dumps(run_worker(args.worker_size)), flush=True)
+        return
+    results = []
+    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+            print(f"{backend}, {size} articles ...", flush=True)
+            results.append(run_child(size, backend, args.postgres_url))
+            print_row(results[-1])
+    print()
+    print_table(results)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(results, indent=2))
+
+
+def run_child(size, backend, postgres_url):
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        if backend == "sqlite":
+            database_url = f"sqlite:///{tmp}/bench.sqlite3"
+        elif backend in {"postgres", "postgresql"}:
+            database_url = postgres_url
+            recreate_postgres(postgres_url)
+        else:
+            raise SystemExit(f"Unknown backend {backend!r}")
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "site_config.test_settings",
+            "DJANGO_VAR_DIR": tmp,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+        }
+        process = subprocess.run(  # noqa: S603 (this script, fixed arguments)
+            [sys.executable, __file__, "--worker-size", str(size)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
-        parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
-        parser.add_argument("--worker-size", type=int, help="internal: run one measurement in this process")
+        if process.returncode != 0:
+            raise SystemExit(f"worker failed ({backend}, {size}):\n{process.stdout[-3000:]}\n{process.stderr[-3000:]}")
+        line = next(line for line in process.stdout.splitlines() if line.startswith("BENCH-JSON "))
+        return json.loads(line.removeprefix("BENCH-JSON "))
 
-    def handle(self, *args, sizes, backends, postgres_url, json_path, worker_size, **options):
-        if worker_size:
-            figures = run_worker(worker_size, self.stdout)
-            self.stdout.write("BENCH-JSON " + json.dumps(figures))
-            return
-        results = []
-        for size in [int(s) for s in sizes.split(",") if s.strip()]:
-            for backend in [b.strip() for b in backends.split(",") if b.strip()]:
-                self.stdout.write(f"{backend}, {size} articles ...")
-                results.append(self.run_child(size, backend, postgres_url))
-                self.print_row(results[-1])
-        self.stdout.write("")
-        self.print_table(results)
-        if json_path:
-            Path(json_path).write_text(json.dumps(results, indent=2))
 
-    def run_child(self, size, backend, postgres_url):
-        with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-            if backend == "sqlite":
-                database_url = f"sqlite:///{tmp}/bench.sqlite3"
-            elif backend in {"postgres", "postgresql"}:
-                database_url = postgres_url
-                self.recreate_postgres(postgres_url)
-            else:
-                raise CommandError(f"Unknown backend {backend!r}")
-            env = {
-                **os.environ,
-                "DATABASE_URL": database_url,
-                "DJANGO_SETTINGS_MODULE": "site_config.test_settings",
-                "DJANGO_VAR_DIR": tmp,
-                "DJANGO_DEBUG": "0",
-                "DJANGO_LOG_LEVEL": "WARNING",
-                "DJANGO_ALLOWED_HOSTS": "testserver",
-            }
-            command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_search"]
-            process = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
-                [*command, "--worker-size", str(size)], env=env, capture_output=True, text=True, check=False
-            )
-            if process.returncode != 0:
-                raise CommandError(
-                    f"worker failed ({backend}, {size}):\n{process.stdout[-3000:]}\n{process.stderr[-3000:]}"
-                )
-            line = next(line for line in process.stdout.splitlines() if line.startswith("BENCH-JSON "))
-            return json.loads(line.removeprefix("BENCH-JSON "))
+def recreate_postgres(url):
+    import dj_database_url
+    import psycopg
 
-    def recreate_postgres(self, url):
-        import dj_database_url
-        import psycopg
+    config = dj_database_url.parse(url)
+    name = config["NAME"]
+    if "bench" not in name:
+        raise SystemExit(f"--postgres-url must name a throwaway database containing 'bench', not {name!r}")
+    with psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {}").format(psycopg.sql.Identifier(name)))
+        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
 
-        config = dj_database_url.parse(url)
-        name = config["NAME"]
-        if "bench" not in name:
-            raise CommandError(f"--postgres-url must name a throwaway database containing 'bench', not {name!r}")
-        with psycopg.connect(
-            host=config["HOST"] or "127.0.0.1",
-            port=config["PORT"] or 5432,
-            user=config["USER"],
-            password=config["PASSWORD"] or None,
-            dbname="postgres",
-            autocommit=True,
-        ) as conn:
-            conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {}").format(psycopg.sql.Identifier(name)))
-            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
 
-    def print_row(self, r):
-        s, v, n = r["search"], r["view"], r["naive"]
-        self.stdout.write(
-            f"  build {r['build_s']} s | search median {s['median_ms']} ms, p95 {s['p95_ms']} ms | "
-            f"view median {v['median_ms']} ms, p95 {v['p95_ms']} ms | naive median {n['median_ms']} ms, "
-            f"p95 {n['p95_ms']} ms | {r['ratio_median']}x | load average {r['load_average_at_end']}"
+def print_row(r):
+    s, v, n = r["search"], r["view"], r["naive"]
+    print(
+        f"  build {r['build_s']} s | search median {s['median_ms']} ms, p95 {s['p95_ms']} ms | "
+        f"view median {v['median_ms']} ms, p95 {v['p95_ms']} ms | naive median {n['median_ms']} ms, "
+        f"p95 {n['p95_ms']} ms | {r['ratio_median']}x | load average {r['load_average_at_end']}"
+    )
+    for kind, figures in r["by_kind"].items():
+        print(f"    {kind:<18} median {figures['median_ms']:>7} ms  p95 {figures['p95_ms']:>7} ms")
+    sys.stdout.flush()
+
+
+def print_table(results):
+    print(
+        "| backend | articles | index build | search median | search p95 | view median | view p95 "
+        "| naive median | naive p95 | naive / search (median) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['backend']} | {r['size']:,} | {r['build_s']} s | {r['search']['median_ms']} ms "
+            f"| {r['search']['p95_ms']} ms | {r['view']['median_ms']} ms | {r['view']['p95_ms']} ms "
+            f"| {r['naive']['median_ms']} ms | {r['naive']['p95_ms']} ms | {r['ratio_median']}x |"
         )
-        for kind, figures in r["by_kind"].items():
-            self.stdout.write(f"    {kind:<18} median {figures['median_ms']:>7} ms  p95 {figures['p95_ms']:>7} ms")
+    for backend in {r["backend"] for r in results}:
+        rows = sorted((r for r in results if r["backend"] == backend), key=lambda r: r["size"])
+        if len(rows) >= 2:
+            growth = rows[-1]["search"]["median_ms"] / max(rows[0]["search"]["median_ms"], 0.001)
+            print(f"{backend}: median grows {growth:.1f}x from {rows[0]['size']:,} to {rows[-1]['size']:,} articles")
 
-    def print_table(self, results):
-        self.stdout.write(
-            "| backend | articles | index build | search median | search p95 | view median | view p95 "
-            "| naive median | naive p95 | naive / search (median) |"
-        )
-        self.stdout.write("|---|---|---|---|---|---|---|---|---|---|")
-        for r in results:
-            self.stdout.write(
-                f"| {r['backend']} | {r['size']:,} | {r['build_s']} s | {r['search']['median_ms']} ms "
-                f"| {r['search']['p95_ms']} ms | {r['view']['median_ms']} ms | {r['view']['p95_ms']} ms "
-                f"| {r['naive']['median_ms']} ms | {r['naive']['p95_ms']} ms | {r['ratio_median']}x |"
-            )
-        for backend in {r["backend"] for r in results}:
-            rows = sorted((r for r in results if r["backend"] == backend), key=lambda r: r["size"])
-            if len(rows) >= 2:
-                growth = rows[-1]["search"]["median_ms"] / max(rows[0]["search"]["median_ms"], 0.001)
-                self.stdout.write(
-                    f"{backend}: median grows {growth:.1f}x from {rows[0]['size']:,} to {rows[-1]['size']:,} articles"
-                )
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""Words for the search benchmark's synthetic articles (bench_search).
+"""Words for the search benchmark's synthetic articles (benchmarks/bench_search.py).
 
 COMMON: everyday English, most frequent first. HEALTH: the site's subject words. The
 benchmark adds a deterministic tail of rare made-up words so the vocabulary is about as
