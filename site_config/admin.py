@@ -1,8 +1,11 @@
-"""The user admin, with a superuser's action to reset a lost second factor."""
+"""The user admin, with a superuser's action to reset a lost second factor; passkeys listed
+beside django-otp's own device admins (which register themselves)."""
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
 
 from .two_factor import reset_devices
 
@@ -30,3 +33,4 @@ class StaffUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+admin.site.register(WebAuthnCredential, WebAuthnCredentialAdmin)

@@ -283,6 +283,8 @@ if not ADMIN_REQUIRE_2FA and not DEBUG:
     sys.exit("Refusing to start: ADMIN_REQUIRE_2FA=0 is only allowed with DJANGO_DEBUG=1 (development).")
 LOGIN_REDIRECT_URL = "admin:index"
 OTP_TOTP_ISSUER = SITE_NAME
+# The device admins never show a TOTP key or its QR code, not even to superusers.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_WEBAUTHN_RP_NAME = SITE_NAME
 # A passkey is a second factor after the password, never a way around it (or around axes).
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False

@@ -118,8 +118,11 @@ def test_a_backup_taken_during_signups_restores_every_committed_row(site, tmp_pa
     )
     assert orphans == [(0,)], "a signup without its confirmation email: a transaction was cut in half"
 
+    version = "from site_config.page_cache import current_version; print(current_version())"
+    cached_before = manage(site, "shell", "-v", "0", "-c", version).stdout
     result = manage(site, "restore", str(backup), "--yes")
     assert f"Restored {backup} into {live}." in result.stdout
+    assert manage(site, "shell", "-v", "0", "-c", version).stdout != cached_before  # cached pages are stale
     assert signup_emails(live) == saved
     kept = result.stdout.split("kept in ")[1].strip().rstrip(".")
     assert signup_emails(kept) == seen  # the database as it was before the restore

@@ -293,3 +293,13 @@ def test_production_refuses_to_start_with_the_second_factor_off(tmp_path):
     )
     assert run_probe(probe, tmp_path, DJANGO_DEBUG="1", ADMIN_REQUIRE_2FA="0") is False
     assert run_probe(probe, tmp_path) is True
+
+
+def test_device_admins_list_devices_without_showing_their_keys(staff):
+    """Superusers can delete a staff member's app or passkey, but never read a TOTP key there."""
+    device = totp_device(staff)
+    WebAuthnCredential.objects.create(user=staff, name="Laptop", credential_id=b"c", public_key=b"k", sign_count=0)
+    client = log_in_staff(Client(), staff)
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert page and device.key not in page and "qrcode" not in page
+    assert "Laptop" in client.get("/admin/django_otp_webauthn/webauthncredential/").content.decode()

@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from django.core.management import BaseCommand, CommandError
 from django.db import connections
 
+from site_config.page_cache import bump_content_version
+
 from ._sqlite import check_database, copy_database, live_database_path
 
 POSTGRES_HINT = (
@@ -37,6 +39,7 @@ class Command(BaseCommand):
         # Through SQLite's backup API again: it takes the write lock and swaps every page in one
         # transaction, so running processes see the old database or the restored one, never a mix.
         copy_database(path, live)
+        bump_content_version()  # no cached page of the replaced data is served again
         self.stdout.write(f"Restored {path} into {live}. The database as it was is kept in {kept}.")
         if missing:
             self.stdout.write(f"The backup predates {len(missing)} migration(s): run `manage.py migrate` now.")
