@@ -2,6 +2,8 @@
 (an authenticator app code, a recovery code or a passkey) before any admin page opens.
 
 Built on django-otp (TOTP and static recovery codes) and django-otp-webauthn (passkeys).
+Its pages are admin pages: their templates live in site_config/templates/two_factor/, apart
+from the public site's templates/.
 """
 
 from django.conf import settings
