@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "taggit",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_tasks",
     "django_tasks_db",
     "site_config",
@@ -79,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff who have not passed the second factor reach only the two-factor pages.
+    "site_config.two_factor.middleware.StaffTwoFactorMiddleware",
     "site_config.middleware.AdminQueryStringGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -316,6 +323,28 @@ SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "5/10m").strip()
 # text of sent emails (the delivery row itself stays), are deleted after these many days.
 SIGNUP_PENDING_DAYS = int(os.environ.get("SIGNUP_PENDING_DAYS", "30"))
 EMAIL_CONTENT_DAYS = int(os.environ.get("EMAIL_CONTENT_DAYS", "90"))
+
+# --- Staff two-factor sign-in (django-otp: TOTP, recovery codes, passkeys) ----------------
+# Staff see every subscriber's address and health interest: the admin asks for a second factor.
+# ADMIN_REQUIRE_2FA=0 turns it off for local development only; production refuses to start so.
+ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", True)
+if not ADMIN_REQUIRE_2FA and not DEBUG:
+    sys.exit("Refusing to start: ADMIN_REQUIRE_2FA=0 is only allowed with DJANGO_DEBUG=1 (development).")
+LOGIN_REDIRECT_URL = "admin:index"
+OTP_TOTP_ISSUER = SITE_NAME
+# The device admins never show a TOTP key or its QR code, not even to superusers.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+# A passkey is a second factor after the password, never a way around it (or around axes).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+_site_url = urlsplit(SITE_URL)
+if _site_url.scheme == "https" or _site_url.hostname == "localhost":
+    OTP_WEBAUTHN_RP_ID = _site_url.hostname
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL]
+else:
+    # Browsers offer passkeys only on HTTPS or localhost (never on an IP address).
+    OTP_WEBAUTHN_RP_ID = "localhost"
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"http://localhost:{_site_url.port or 80}"]
 
 # --- Logging: one line per event on stdout ----------------------------------------------
 LOGGING = {

@@ -12,6 +12,7 @@ from taggit.models import Tag
 
 from articles.models import Article
 from tests.articles.factories import make_article, make_author, make_scheduled
+from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +21,7 @@ CHANGELIST = "admin:articles_article_changelist"
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
-    return client
+    return log_in_staff(client, get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ def editor_client(client):
     call_command("setup_roles", stdout=None)
     user = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
-    client.force_login(user)
-    return client
+    return log_in_staff(client, user)
 
 
 def form_data(**overrides):

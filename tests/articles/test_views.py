@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from tests.articles.factories import make_article, make_author, make_editor, make_scheduled
 from tests.articles.html_checks import dangerous_markup, elements
+from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def meta(page, **attrs):
 
 @pytest.fixture
 def editor_client(client):
-    client.force_login(make_editor())
+    log_in_staff(client, make_editor())
     return client
 
 
@@ -121,7 +122,7 @@ def test_staff_without_the_change_permission_get_404_for_drafts(client):
     """Being staff is not enough: previews need articles.change_article."""
     from django.contrib.auth import get_user_model
 
-    client.force_login(get_user_model().objects.create_user("viewer", password="x", is_staff=True))
+    log_in_staff(client, get_user_model().objects.create_user("viewer", password="x", is_staff=True))
     assert client.get(make_article(published=False).get_absolute_url()).status_code == 404
 
 

@@ -17,11 +17,11 @@ from tests.production.conftest import csrf_token, set_cookie_value
 LOGIN_AS_EDITOR = """
 from django.contrib.auth import get_user_model
 from django.test import Client
+from tests.helpers import log_in_staff
 user, _ = get_user_model().objects.get_or_create(
     username="live-editor", defaults={"is_staff": True, "is_superuser": True}
 )
-client = Client()
-client.force_login(user)
+client = log_in_staff(Client(), user)
 print(client.cookies["sessionid"].value)
 """
 

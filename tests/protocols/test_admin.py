@@ -18,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from protocols.admin import csv_safe
 from protocols.charts import signups_per_day
 from protocols.models import BouncedAddress, EmailDelivery, Signup, Step
+from tests.helpers import log_in_staff
 
 
 def staff_with(*codenames, username="staff"):
@@ -25,9 +26,7 @@ def staff_with(*codenames, username="staff"):
     for code in codenames:
         app_label, codename = code.split(".")
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    client = Client()
-    client.force_login(user)
-    return client
+    return log_in_staff(Client(), user)
 
 
 def export(client, queryset_ids, **extra):
@@ -216,8 +215,7 @@ def test_marketing_group_sees_and_exports_signups_but_cannot_edit_articles(proto
     assert user.has_perm("protocols.export_signups")
     assert not user.has_perm("protocols.change_signup")
     assert not any(perm.startswith("articles.") for perm in user.get_all_permissions())
-    client = Client()
-    client.force_login(user)
+    client = log_in_staff(Client(), user)
     signup = make_signup(protocol)
     assert isinstance(export(client, [signup.pk]), StreamingHttpResponse)
     assert client.get(reverse("admin:articles_article_changelist")).status_code == 403

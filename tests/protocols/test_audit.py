@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from protocols.models import AuditEvent, BouncedAddress, Signup
+from tests.helpers import log_in_staff
 
 
 @pytest.fixture
@@ -23,9 +24,7 @@ def staff_client(db):
             ]
         )
     )
-    client = Client()
-    client.force_login(user)
-    return client
+    return log_in_staff(Client(), user)
 
 
 def post_action(client, action, ids, **params):

@@ -24,6 +24,7 @@ from protocols.seed import seed_protocols
 from site_config import page_cache
 from site_config.page_cache import bump_content_version, cache_public_page
 from tests.articles.factories import make_article, make_author, make_editor
+from tests.helpers import log_in_staff
 from tests.site_config.wsgi_client import PageCacheClient
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +168,7 @@ def test_head_is_served_without_a_body(wsgi):
 
 def test_logged_in_readers_always_get_fresh_private_pages(wsgi, client):
     make_article(title="Old news")
-    client.force_login(make_editor())
+    log_in_staff(client, make_editor())
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     result = wsgi.get("/", headers={"Cookie": cookie})
     assert result.from_django
@@ -184,7 +185,7 @@ def test_drafts_are_never_cached_and_editors_preview_them_fresh(wsgi, client):
     url = draft.get_absolute_url()
     assert wsgi.get(url).status == 404
     assert wsgi.get(url).from_django  # a 404 is never stored
-    client.force_login(make_editor())
+    log_in_staff(client, make_editor())
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     preview = wsgi.get(url, headers={"Cookie": cookie})
     assert preview.status == 200 and "Secret draft" in preview.text
