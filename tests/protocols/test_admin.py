@@ -381,11 +381,11 @@ def test_step_preview_shows_the_email_html_and_text_with_absolute_links(admin_cl
 
 
 @pytest.mark.django_db
-def test_step_preview_needs_staff_and_the_right_protocol(client, admin_client, three_steps, make_protocol):
+def test_step_preview_needs_staff_and_the_right_protocol(admin_client, three_steps, make_protocol):
     """Anonymous visitors are sent to the login; a step looked up under another protocol is a 404."""
     step = three_steps.steps.get(position=1)
     url = reverse("admin:protocols_protocol_step_preview", args=[three_steps.pk, step.pk, "html"])
-    assert client.get(url).status_code == 302
+    assert Client().get(url).status_code == 302
     other = make_protocol()
     wrong = reverse("admin:protocols_protocol_step_preview", args=[other.pk, step.pk, "html"])
     assert admin_client.get(wrong).status_code == 404
