@@ -24,6 +24,8 @@ How it fits together:
 * ``PageCacheWSGI`` (site_config/wsgi.py wraps Django with it) READS: for a GET/HEAD
   without a session or messages cookie it looks up the content version and the page and
   answers straight from the cache, 304 included, without building a Django request.
+* Tracking parameters (``fbclid``, ``gclid``, ``utm_*``...) are not part of the key, and
+  the middleware removes them before the view runs: a shared link is the same page.
 * Scheduled objects become public without any save, so no signal fires then. A stored
   page never outlives the soonest registered ``publish_at`` in the future.
 
@@ -32,7 +34,7 @@ in var/cache that all workers of one machine share. Why a page cache at all, and
 signup form carries no CSRF token: docs/decisions/page-cache.md.
 """
 
-from .keys import page_key
+from .keys import page_key, without_tracking
 from .middleware import PageCacheMiddleware, cache_public_page
 from .read_path import PageCacheWSGI
 from .registry import next_publish_boundary, register, registered_models
@@ -49,4 +51,5 @@ __all__ = [
     "page_key",
     "register",
     "registered_models",
+    "without_tracking",
 ]

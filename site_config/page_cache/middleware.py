@@ -10,7 +10,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.utils.cache import get_conditional_response, patch_vary_headers
 
 from . import registry, store
-from .keys import environ_page_key, shared_cookie_names
+from .keys import environ_page_key, shared_cookie_names, without_tracking
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class PageCacheMiddleware:
     def __call__(self, request):
         version = None
         if request.method in ("GET", "HEAD"):
+            _drop_tracking_parameters(request)
             # Read the version BEFORE the view reads the database: a change committed
             # during rendering then bumps past this version, and a page rendered from
             # the old data can never be stored under the new version.
@@ -134,3 +135,15 @@ class PageCacheMiddleware:
             store.cache().set(key, entry, timeout)
         except Exception:
             logger.exception("page cache: could not store %s", request.path)
+
+
+def _drop_tracking_parameters(request):
+    """The view sees the page's own parameters only, so a page rendered for
+    ``/?fbclid=x`` is exactly the page for ``/`` and may be stored as that page."""
+    query_string = request.META.get("QUERY_STRING", "")
+    cleaned = without_tracking(query_string)
+    if cleaned != query_string:
+        request.META["QUERY_STRING"] = cleaned
+        # request.GET is computed from QUERY_STRING on first use; nothing has read it yet
+        # (this middleware comes first), but drop a cached copy should that ever change.
+        request.__dict__.pop("GET", None)
