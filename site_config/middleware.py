@@ -52,4 +52,13 @@ class AdminQueryStringGuardMiddleware:
                 "The address contains a NUL character, which no search or filter can use.",
                 content_type="text/plain; charset=utf-8",
             )
+        # The date hierarchy's year, month and day go to datetime(), which raises
+        # OverflowError (not caught by the admin: a 500) for numbers beyond a C int.
+        if request.path_info.startswith(self.admin_prefix) and any(
+            key.endswith(("__year", "__month", "__day")) and any(len(value.strip()) > 4 for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest(
+                "The address asks for a date the calendar does not have.", content_type="text/plain; charset=utf-8"
+            )
         return self.get_response(request)

@@ -193,3 +193,11 @@ def test_admin_lists_answer_400_not_500_to_a_nul_byte(admin_client):
         assert response.status_code == 400, url
         assert b"NUL character" in response.content
     assert admin_client.get("/admin/articles/article/?status__exact=draft").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_date_hierarchy_answers_400_not_500_to_a_huge_year(admin_client):
+    """A year beyond a C int made the admin's date hierarchy raise OverflowError (a 500): now a 400."""
+    response = admin_client.get("/admin/articles/article/?published_at__year=2200000000")
+    assert response.status_code == 400
+    assert admin_client.get("/admin/articles/article/?published_at__year=2026").status_code == 200
