@@ -6,5 +6,16 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
+        from taggit.models import Tag, TaggedItem
+
+        from site_config import page_cache
+
         from . import signals  # noqa: F401 (connects the receivers)
+        from .models import Article, Author, Reference, TaggedArticle
         from .search import signals as search_signals  # noqa: F401 (keeps the search index in step)
+
+        # Everything an article page, a list, a tag page, the feeds or the sitemap shows.
+        # A scheduled article becomes public at published_at without any save.
+        page_cache.register(Article, publish_at="published_at")
+        for model in (Author, Reference, TaggedArticle, Tag, TaggedItem):
+            page_cache.register(model)

@@ -17,6 +17,7 @@ from .forms import EraseForm, SignupForm, TimeZoneForm
 from .models import Protocol, Signup
 from .progress import progress_of
 from .ratelimit import signup_limit
+from .same_origin import same_origin_posts
 from .tokens import (
     LinkExpired,
     email_digest,
@@ -40,10 +41,12 @@ def protocol_list(request):
     )
 
 
-# The page carries a CSRF token in its form: the page cache stores it with the token cut
-# out and fills in each visitor's own token (site_config/page_cache.py); caches in front
-# are told "private".
+# The signup form carries no CSRF token, so the page is the same for every reader and the
+# page cache shares it. Cross-origin posts are refused from the Origin / Sec-Fetch-Site
+# headers instead; the honeypot, the rate limit and double opt-in do the rest
+# (docs/decisions/page-cache.md).
 @cache_public_page
+@same_origin_posts
 @require_http_methods(["GET", "HEAD", "POST"])
 def protocol_detail(request, slug):
     protocol = get_object_or_404(Protocol, slug=slug)
