@@ -25,24 +25,28 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(RUNTIME_STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_content
-	@# The email worker runs beside the dev server (emails print to this console unless EMAIL_HOST is set).
+	@# The email worker and the protocols' scheduler run beside the dev server (emails print to
+	@# this console unless EMAIL_HOST is set).
 	@export DJANGO_DEBUG=1; \
 	$(BIN)/python manage.py db_worker --interval 1 --no-startup-delay & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py send_due_steps --every 60 >/dev/null & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## serve: the same data through gunicorn with DEBUG off, plus the email worker and its scheduler
+## serve: the same data through gunicorn with DEBUG off, plus the email worker and the scheduler
 serve: $(RUNTIME_STAMP)
 	@mkdir -p var
 	@[ -n "$$DJANGO_SECRET_KEY" ] || [ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
-	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}" DJANGO_HTTPS="$${DJANGO_HTTPS:-0}"; \
+	@export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}" DJANGO_HTTPS="$${DJANGO_HTTPS:-0}" \
+	  SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
 	set -e; \
 	$(BIN)/python manage.py migrate --noinput; \
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0; \
 	$(BIN)/python manage.py seed_content; \
 	$(BIN)/python manage.py db_worker & worker=$$!; \
-	$(BIN)/python manage.py requeue_emails --every 300 >/dev/null & scheduler=$$!; \
-	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py send_due_steps --every 60 >/dev/null & scheduler=$$!; \
+	$(BIN)/python manage.py purge_expired --every 86400 >/dev/null & purger=$$!; \
+	trap 'kill $$worker $$scheduler $$purger 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn site_config.wsgi --bind $(HOST):$(PORT)
 
 ## worker: the email queue worker on its own
@@ -68,7 +72,7 @@ bench-http: $(RUNTIME_STAMP)
 ## and PostgreSQL, in throwaway databases (several minutes), e.g.
 ## BENCH_SEARCH_ARGS="--sizes 10000 --backends sqlite"
 bench-search: $(RUNTIME_STAMP)
-	DJANGO_DEBUG=1 $(BIN)/python manage.py bench_search $(BENCH_SEARCH_ARGS)
+	$(BIN)/python benchmarks/bench_search.py $(BENCH_SEARCH_ARGS)
 
 ## loadtest: bounded load and fault tests on loopback (signup storms on SQLite and PostgreSQL,
 ## publishing under read load, SMTP outage); CI runs it

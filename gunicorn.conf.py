@@ -30,3 +30,22 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # gunicorn's own events go where Django's do: stdout, one JSON object a line.
 logger_class = "site_config.gunicorn_logging.OneLineLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def _drop_server_header():
+    """gunicorn names itself in a `Server` header on every response (it has no setting to
+    turn that off): send none, so the software behind the site is not announced."""
+    from gunicorn.http import wsgi
+
+    default_headers = wsgi.Response.default_headers
+    if getattr(default_headers, "drops_server_header", False):
+        return  # the file is read again on reload (HUP)
+
+    def headers_without_server(self):
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    headers_without_server.drops_server_header = True
+    wsgi.Response.default_headers = headers_without_server
+
+
+_drop_server_header()

@@ -16,7 +16,22 @@ from .admin_reviews import ReviewInline, ReviewQueueAdminMixin
 from .forms import ArticleAdminForm, ReferenceForm
 from .history import compare, restore_version
 from .models import Article, Author, Reference
-from .search import SearchIndexAdminMixin
+from .search import article_ids_matching
+
+
+class SearchIndexAdminMixin:
+    """For ModelAdmin: the admin's search box uses the search index, drafts included.
+
+    Slug fragments (the default `search_fields` lookup) still match as well. The result
+    keeps the admin's own ordering; ranking applies on the public search page.
+    """
+
+    def get_search_results(self, request, queryset, search_term):
+        default, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        ids = article_ids_matching(search_term)
+        if not ids:
+            return default, may_have_duplicates
+        return queryset.filter(pk__in=ids) | default, may_have_duplicates
 
 
 class ReferenceInline(admin.TabularInline):

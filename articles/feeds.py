@@ -13,9 +13,17 @@ FEED_SIZE = 20
 class LatestArticlesFeed(Feed):
     title = f"{settings.SITE_NAME}: latest articles"
     description = "The newest articles on supplements, nutrition and everyday health."
+    # Atom requires an author on the feed or on every entry (RFC 4287, 4.1.1): the
+    # publication is the feed's author; entries name their writer when they have one.
+    author_name = settings.SITE_NAME
 
     def link(self):
         return reverse("articles:home")
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        feed.feed["author_link"] = request.build_absolute_uri(reverse("articles:home"))
+        return feed
 
     def items(self):
         return Article.objects.published().for_listing()[:FEED_SIZE]

@@ -4,6 +4,7 @@ from taggit.models import Tag
 
 from .citations import normalise_doi, normalise_pmid
 from .models import Article, Reference
+from .search import MAX_QUERY_CHARS
 
 TAG_NAME_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
@@ -80,3 +81,15 @@ class ReferenceForm(forms.ModelForm):
 
     def clean_pmid(self):
         return normalise_pmid(self.cleaned_data.get("pmid"))
+
+
+class SearchForm(forms.Form):
+    """The query string of /search/."""
+
+    # Not a max_length error: a long paste is shortened, like the input box does.
+    q = forms.CharField(required=False, strip=True)
+    tag = forms.SlugField(required=False, max_length=100, allow_unicode=True)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    def clean_q(self):
+        return self.cleaned_data["q"].replace("\x00", "")[:MAX_QUERY_CHARS].strip()

@@ -48,7 +48,8 @@ LAYOUT_IDS = frozenset(
     {
         "main", "site-search-q", "toc-title", "tags-title", "references-title", "related-title",
         "author-title", "error-summary", "error-summary-title", "search-facets-title",
-        "signup-heading", "closed-heading", "signup-chart-title", "person-articles-title",
+        "signup-heading", "closed-heading", "signup-chart-title", "funnel-chart-title", "program-title",
+        "person-articles-title",
     }
 )  # fmt: skip
 

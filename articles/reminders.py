@@ -11,6 +11,8 @@ import logging
 import smtplib
 from collections import defaultdict
 from datetime import timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -144,7 +146,14 @@ def deliver_reminder(*, reminder_id, connection=None):
         )
         return "skipped"
     subject, text = build_digest(reminder.reviewer, overdue, due_soon)
-    message = EmailMessage(subject, text, to=[reminder.to_email], connection=connection or get_connection())
+    message = EmailMessage(
+        subject,
+        text,
+        to=[reminder.to_email],
+        connection=connection or get_connection(),
+        # On the site's own domain (SITE_URL's host), like the protocols' emails.
+        headers={"Message-ID": make_msgid(domain=urlsplit(settings.SITE_URL).hostname)},
+    )
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # SMTP refusals, timeouts, DNS

@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from site_config.page_cache import cache_public_page
 
-from . import feeds, search_views, views
+from . import feeds, views
 
 
 class UnicodeSlugConverter:
@@ -28,7 +28,7 @@ urlpatterns = [
     path("reviewers/<slug:slug>/", views.ReviewerDetailView.as_view(), name="reviewer"),
     path("tags/", views.TagListView.as_view(), name="tag_list"),
     path("tags/<tag_slug:slug>/", views.TagDetailView.as_view(), name="tag"),
-    path("search/", search_views.search, name="search"),
+    path("search/", views.search, name="search"),
     path("feed/", cache_public_page(feeds.LatestArticlesFeed()), name="feed"),
     path("feed/atom/", cache_public_page(feeds.LatestArticlesAtomFeed()), name="feed_atom"),
 ]

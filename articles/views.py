@@ -1,8 +1,12 @@
-"""Reader pages. Every one starts from `Article.objects.published()`."""
+"""Reader pages. Every one starts from `Article.objects.published()` (search through
+search_articles(), which does)."""
 
+from urllib.parse import urlencode
+
+from django.core.paginator import InvalidPage
 from django.db.models import Prefetch, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, TemplateView
@@ -10,7 +14,9 @@ from taggit.models import Tag
 
 from site_config.page_cache import cache_public_page
 
+from .forms import SearchForm
 from .models import Article, Author, EditorialSettings, Review, Reviewer, tags_in_use
+from .search import search_articles
 
 PREVIEW_PERMISSION = "articles.change_article"
 
@@ -124,3 +130,40 @@ def article_detail(request, slug):
     if request.user.is_staff and request.user.has_perm(PREVIEW_PERMISSION):
         return _editor_article(request, slug=slug)
     return _public_article(request, slug=slug)
+
+
+@cache_public_page
+def search(request):
+    """/search/: validate the query string, call search_articles(), render."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        if "page" in form.errors:
+            raise Http404("No such page of results.")
+        # A malformed tag narrows nothing; the words are still searched.
+        form.cleaned_data.setdefault("q", "")
+    data = form.cleaned_data
+    query = data.get("q", "")
+    tag = data.get("tag") or ""
+    try:
+        results = search_articles(query, tag=tag, page=data.get("page") or 1)
+    except InvalidPage as exc:
+        raise Http404("No such page of results.") from exc
+    params = {"q": query, **({"tag": tag} if results.tag else {})}
+    context = {
+        "form": form,
+        "results": results,
+        "search_query": query,
+        "page_obj": results.page_obj,
+        # includes/pagination.html appends "&page=N" to this; autoescape turns & into &amp;.
+        "pagination_query": urlencode(params),
+        # Result pages are landing pages worth indexing; their canonical keeps the words.
+        "canonical_query": urlencode(
+            {
+                **params,
+                **({"page": results.page_obj.number} if results.page_obj and results.page_obj.number > 1 else {}),
+            }
+        ),
+        "query_without_tag": urlencode({"q": query}),
+        "suggestion_query": urlencode({"q": results.suggestion}) if results.suggestion else "",
+    }
+    return render(request, "articles/search.html", context)

@@ -31,7 +31,9 @@ def site_env(var_dir, **extra):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "WEB_CONCURRENCY", "GUNICORN_", "EMAIL_"))
+        if not k.startswith(
+            ("DJANGO_", "DATABASE_URL", "REDIS_URL", "WEB_CONCURRENCY", "GUNICORN_", "EMAIL_", "SITE_URL")
+        )
     }
     env.update(
         DJANGO_SETTINGS_MODULE="site_config.settings",
@@ -40,6 +42,7 @@ def site_env(var_dir, **extra):
         DJANGO_HTTPS="0",
         DJANGO_VAR_DIR=str(var_dir),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL="http://127.0.0.1",  # required with DEBUG off; emails' links start with it
         SIGNUP_RATE_LIMIT="off",
         PYTHONUNBUFFERED="1",
     )

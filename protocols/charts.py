@@ -61,3 +61,61 @@ def bar_chart(series):
         "first": series[0][0] if series else None,
         "last": series[-1][0] if series else None,
     }
+
+
+def funnel(protocol):
+    """[(label, count, unsubscribed_after)] from confirmation through each step to completion.
+
+    Counts come from the outbox (emails actually sent per step position) and the signups
+    (unsubscribes grouped by the last step they had received), three queries in all.
+    """
+    from django.db.models import Q
+
+    from .models import EmailDelivery, Signup
+
+    confirmed = protocol.signups.filter(confirmed_at__isnull=False)
+    received = dict(
+        EmailDelivery.objects.filter(signup__protocol=protocol, kind=EmailDelivery.Kind.STEP, sent_at__isnull=False)
+        .values("step_position")
+        .annotate(n=Count("signup", distinct=True))
+        .values_list("step_position", "n")
+    )
+    unsubscribed_after = dict(
+        confirmed.filter(status=Signup.Status.UNSUBSCRIBED)
+        .values("last_position_sent")
+        .annotate(n=Count("id"))
+        .values_list("last_position_sent", "n")
+    )
+    totals = confirmed.aggregate(n=Count("id"), completed=Count("id", filter=Q(completed_at__isnull=False)))
+    subjects = dict(protocol.steps.values_list("position", "subject"))
+    positions = sorted(set(subjects) | {p for p in received if p is not None})
+    rows = [("Confirmed", totals["n"], unsubscribed_after.get(0, 0))]
+    for position in positions:
+        label = f"Step {position}: {subjects[position]}" if position in subjects else f"Step {position} (deleted)"
+        rows.append((label, received.get(position, 0), unsubscribed_after.get(position, 0)))
+    rows.append(("Completed", totals["completed"], None))
+    return rows
+
+
+FUNNEL_WIDTH, FUNNEL_ROW, FUNNEL_LABEL = 720, 26, 300
+
+
+def funnel_chart(rows):
+    """Geometry for templates/admin/protocols/funnel_chart.html: one horizontal bar a row."""
+    peak = max((count for _, count, _ in rows), default=0) or 1
+    plot_w = FUNNEL_WIDTH - FUNNEL_LABEL - 60
+    bars = []
+    for i, (label, count, unsubscribed) in enumerate(rows):
+        bars.append(
+            {
+                "label": label,
+                "count": count,
+                "unsubscribed": unsubscribed,
+                "y": i * FUNNEL_ROW + 4,
+                "text_y": i * FUNNEL_ROW + 18,
+                "width": round(plot_w * count / peak, 1),
+                "x": FUNNEL_LABEL,
+                "count_x": round(FUNNEL_LABEL + plot_w * count / peak + 6, 1),
+            }
+        )
+    return {"width": FUNNEL_WIDTH, "height": len(rows) * FUNNEL_ROW + 8, "bars": bars, "label_x": FUNNEL_LABEL - 8}

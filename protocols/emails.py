@@ -1,5 +1,6 @@
 """Build the emails: plain text and HTML, each with one-click unsubscribe (RFC 8058)."""
 
+from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -11,6 +12,11 @@ from .rendering import absolute_url, step_body_text
 from .tokens import make_confirm_token, make_manage_token, make_unsubscribe_token
 
 absolute = absolute_url
+
+
+def message_id():
+    """A Message-ID on the site's own domain (SITE_URL's host), not the sending machine's name."""
+    return make_msgid(domain=urlsplit(settings.SITE_URL).hostname)
 
 
 def unsubscribe_url(signup):
@@ -39,6 +45,7 @@ def _message(*, signup, subject, text, html, unsubscribe, connection, extra_head
         to=[signup.email],
         connection=connection,
         headers={
+            "Message-ID": message_id(),
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",

@@ -66,3 +66,39 @@ class SignupForm(forms.Form):
             if not focused:
                 attrs["autofocus"] = True
                 focused = True
+
+
+class FocusFirstError:
+    """A refused form reloads the page at the top: the first invalid field takes the focus
+    (the browser scrolls to it), like the signup form's."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["autofocus"] = True
+                break
+
+
+def time_zone_choices(protocol):
+    from .models import available_time_zones
+
+    return [("", f"The protocol's time zone ({protocol.time_zone})")] + [
+        (name, name.replace("_", " ")) for name in sorted(available_time_zones())
+    ]
+
+
+class TimeZoneForm(FocusFirstError, forms.Form):
+    time_zone = forms.ChoiceField(label="Your time zone", required=False)
+
+    def __init__(self, *args, protocol, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices(protocol)
+        self.fields["time_zone"].error_messages["invalid_choice"] = "Choose a time zone from the list."
+
+
+class EraseForm(FocusFirstError, forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand that this deletes my signups and the record of the emails sent to me, for good.",
+        error_messages={"required": "Tick the box to confirm that you want your data erased."},
+    )

@@ -57,7 +57,9 @@ class Protocol(models.Model):
         CLOSED = "closed", "Closed"
 
     name = models.CharField(max_length=120, help_text="Shown as written, e.g. “Sleep Protocol”.")
-    slug = models.SlugField(max_length=120, unique=True, help_text="The page's address: /protocols/<slug>/.")
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text="The end of the page's address, as in /protocols/sleep-protocol/."
+    )
     tagline = models.CharField(max_length=200, help_text="One sentence under the name, also the meta description.")
     description = models.TextField(help_text="Markdown. What the protocol is for and how it is delivered.")
     description_html = models.TextField(editable=False, blank=True)
@@ -104,6 +106,7 @@ class Protocol(models.Model):
         if self.status == self.Status.OPEN and self.launched_at is None:
             self.launched_at = timezone.now()
         super().save(*args, **kwargs)
+        self._loaded_status = self.status
 
     def get_absolute_url(self):
         return reverse("protocols:detail", kwargs={"slug": self.slug})
@@ -119,6 +122,18 @@ class Protocol(models.Model):
     @property
     def zone(self):
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remembered to tell an opening (upcoming -> open) from other saves.
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def just_opened(self):
+        """Saved as open while it was loaded with another status (the waitlist starts)."""
+        return self.status == self.Status.OPEN and getattr(self, "_loaded_status", None) not in (None, self.status)
 
 
 class Step(models.Model):
@@ -308,3 +323,29 @@ class RateLimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count}"
+
+
+class AuditEvent(models.Model):
+    """What staff did with subscribers' data: exports and changes (read-only, for superusers)."""
+
+    class Action(models.TextChoices):
+        EXPORT = "export", "Exported signups"
+        RESEND = "resend", "Resent confirmations"
+        RETRY = "retry", "Retried deliveries"
+        LIFT = "lift", "Lifted bounced addresses"
+        CHANGE = "change", "Changed a signup"
+        DELETE = "delete", "Deleted signups"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept as text too: the entry outlives the account.
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    rows = models.PositiveIntegerField(help_text="How many records the action touched.")
+    details = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.username}: {self.get_action_display()} ({self.rows})"

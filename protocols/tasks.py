@@ -23,3 +23,11 @@ def reschedule_protocol_steps(protocol_id):
     from .services import reschedule_protocol
 
     return reschedule_protocol(protocol_id)
+
+
+@task()
+def enter_waitlisted_subscribers():
+    """After a protocol opened: its confirmed waitlist subscribers enter the program."""
+    from .services import enter_waitlisted
+
+    return enter_waitlisted()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("confirm/<str:token>/new-link/", views.resend, name="resend"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("manage/<str:token>/", views.manage, name="manage"),
     path("<slug:slug>/", views.protocol_detail, name="detail"),
     path("<slug:slug>/thanks/", views.thanks, name="thanks"),
 ]

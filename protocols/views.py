@@ -1,7 +1,11 @@
 """Protocol pages and the signup flow. Views validate input and call services."""
 
+import json
+
 from django.core import signing
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -9,10 +13,19 @@ from django.views.decorators.http import require_http_methods
 from site_config.page_cache import cache_public_page
 
 from . import services
-from .forms import SignupForm
+from .forms import EraseForm, SignupForm, TimeZoneForm
 from .models import Protocol, Signup
+from .progress import progress_of
 from .ratelimit import signup_limit
-from .tokens import LinkExpired, email_digest, read_confirm_token, read_unsubscribe_token
+from .same_origin import same_origin_posts
+from .tokens import (
+    LinkExpired,
+    email_digest,
+    make_manage_token,
+    read_confirm_token,
+    read_manage_token,
+    read_unsubscribe_token,
+)
 
 
 @cache_public_page
@@ -28,10 +41,12 @@ def protocol_list(request):
     )
 
 
-# The page carries a CSRF token in its form: the page cache stores it with the token cut
-# out and fills in each visitor's own token (site_config/page_cache.py); caches in front
-# are told "private".
+# The signup form carries no CSRF token, so the page is the same for every reader and the
+# page cache shares it. Cross-origin posts are refused from the Origin / Sec-Fetch-Site
+# headers instead; the honeypot, the rate limit and double opt-in do the rest
+# (docs/decisions/page-cache.md).
 @cache_public_page
+@same_origin_posts
 @require_http_methods(["GET", "HEAD", "POST"])
 def protocol_detail(request, slug):
     protocol = get_object_or_404(Protocol, slug=slug)
@@ -90,9 +105,9 @@ def confirm(request, token):
         return _link_invalid(request, signup=signup)
     if request.method == "POST":
         signup = services.confirm_signup(signup=signup)
-        return render(request, "protocols/confirmed.html", {"signup": signup, "protocol": signup.protocol})
     if signup.status == Signup.Status.CONFIRMED:
-        return render(request, "protocols/confirmed.html", {"signup": signup, "protocol": signup.protocol})
+        context = {"signup": signup, "protocol": signup.protocol, "manage_token": make_manage_token(signup)}
+        return render(request, "protocols/confirmed.html", context)
     return render(request, "protocols/confirm.html", {"signup": signup, "protocol": signup.protocol})
 
 
@@ -140,3 +155,73 @@ def unsubscribe(request, token):
         signup = services.unsubscribe(signup=signup)
         return render(request, "protocols/unsubscribed.html", {"signup": signup, "protocol": signup.protocol})
     return render(request, "protocols/unsubscribe.html", {"signup": signup, "protocol": signup.protocol})
+
+
+# --- The subscriber's own page -------------------------------------------------------------
+
+MANAGE_DONE = {
+    "paused": "Paused: no more emails until you resume.",
+    "resumed": "Resumed: the next email follows the usual spacing.",
+    "time_zone": "Time zone saved: emails go out at the protocol's hour in this zone.",
+    "unsubscribed": "Unsubscribed: you will get no more emails about this protocol.",
+}
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage(request, token):
+    """The signed link in every program email: progress and the subscriber's controls (POST only)."""
+    try:
+        signup = _signup_from(*read_manage_token(token))
+    except signing.BadSignature:
+        signup = None
+    if signup is None:
+        return _link_invalid(request)
+    time_zone_form = TimeZoneForm(initial={"time_zone": signup.time_zone}, protocol=signup.protocol)
+    erase_form = EraseForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "export":
+            return _export(signup)
+        if action == "erase":
+            erase_form = EraseForm(request.POST)
+            if erase_form.is_valid():
+                services.erase_data(signup=signup)
+                return render(request, "protocols/erased.html", {"protocol": signup.protocol})
+            status = 400
+        elif action == "time_zone":
+            time_zone_form = TimeZoneForm(request.POST, protocol=signup.protocol)
+            if time_zone_form.is_valid():
+                services.set_time_zone(signup=signup, time_zone=time_zone_form.cleaned_data["time_zone"])
+                return _back_to_manage(token, "time_zone")
+            status = 400
+        elif action in {"pause", "resume", "unsubscribe"}:
+            getattr(services, action)(signup=signup)
+            return _back_to_manage(token, {"pause": "paused", "resume": "resumed"}.get(action, "unsubscribed"))
+        else:
+            status = 400
+    context = {
+        "signup": signup,
+        "protocol": signup.protocol,
+        "progress": progress_of(signup),
+        "bounced": services.is_bounced(signup.email),
+        "done": MANAGE_DONE.get(request.GET.get("done", "")) if request.method != "POST" else None,
+        "time_zone_form": time_zone_form,
+        "erase_form": erase_form,
+        "bad_action": status == 400 and not (time_zone_form.errors or erase_form.errors),
+    }
+    return render(request, "protocols/manage.html", context, status=status)
+
+
+def _back_to_manage(token, done):
+    return redirect(f"{reverse('protocols:manage', kwargs={'token': token})}?done={done}")
+
+
+def _export(signup):
+    response = HttpResponse(
+        json.dumps(services.export_data(signup), indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{signup.protocol.slug}-my-data.json"'
+    return response

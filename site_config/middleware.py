@@ -35,6 +35,29 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
+class SecurityHeadersMiddleware:
+    """Headers Django does not set itself: Permissions-Policy, Cross-Origin-Resource-Policy
+    and Reporting-Endpoints (the endpoint the CSP's report-to names). A response that sets
+    one of them itself keeps its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        name, url = settings.CSP_REPORT_ENDPOINT
+        self.headers = {
+            "Permissions-Policy": ", ".join(
+                f"{feature}=({' '.join(allow)})" for feature, allow in settings.PERMISSIONS_POLICY.items()
+            ),
+            "Cross-Origin-Resource-Policy": settings.CROSS_ORIGIN_RESOURCE_POLICY,
+            "Reporting-Endpoints": f'{name}="{url}"',
+        }
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        for header, value in self.headers.items():
+            response.headers.setdefault(header, value)
+        return response
+
+
 class AdminQueryStringGuardMiddleware:
     """The admin's list filters and search hand query-string values to the database as
     they are, and PostgreSQL refuses a NUL byte in text (a 500). Such a request gets a
@@ -51,5 +74,14 @@ class AdminQueryStringGuardMiddleware:
             return HttpResponseBadRequest(
                 "The address contains a NUL character, which no search or filter can use.",
                 content_type="text/plain; charset=utf-8",
+            )
+        # The date hierarchy's year, month and day go to datetime(), which raises
+        # OverflowError (not caught by the admin: a 500) for numbers beyond a C int.
+        if request.path_info.startswith(self.admin_prefix) and any(
+            key.endswith(("__year", "__month", "__day")) and any(len(value.strip()) > 4 for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest(
+                "The address asks for a date the calendar does not have.", content_type="text/plain; charset=utf-8"
             )
         return self.get_response(request)

@@ -7,6 +7,7 @@ without DJANGO_SECRET_KEY. See the README's configuration table for every variab
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -55,6 +56,10 @@ INSTALLED_APPS = [
     "taggit",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_tasks",
     "django_tasks_db",
     "site_config",
@@ -66,6 +71,9 @@ MIDDLEWARE = [
     # Outermost: its response phase sees the final headers (CSP, security headers) it stores
     # with a page; the read path is the WSGI wrapper in site_config/wsgi.py.
     "site_config.page_cache.PageCacheMiddleware",
+    # Inside the page cache, so cached pages keep these headers; outside everything else,
+    # so the 503 page and static files get them too.
+    "site_config.middleware.SecurityHeadersMiddleware",
     # A database outage becomes the static 503 page instead of a hang or a traceback.
     "site_config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -75,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff who have not passed the second factor reach only the two-factor pages.
+    "site_config.two_factor.middleware.StaffTwoFactorMiddleware",
     "site_config.middleware.AdminQueryStringGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -232,8 +243,38 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
+        # Violations are reported to the site itself (site_config.views.csp_report), which
+        # logs them: report-to for browsers with the Reporting API, report-uri for the rest.
+        "report-uri": ["/csp-report/"],
+        "report-to": "csp-endpoint",
     }
 }
+CSP_REPORT_ENDPOINT = ("csp-endpoint", "/csp-report/")
+# Reports accepted per client address (the signup limit's shared counter); larger bodies get 413.
+CSP_REPORT_RATE_LIMIT = os.environ.get("CSP_REPORT_RATE_LIMIT", "30/1m").strip()
+CSP_REPORT_MAX_BYTES = 16 * 1024
+
+# Browser features no page of the site uses, switched off for every page and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+# Other sites cannot embed the site's pages, images or files.
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
 # --- django-axes: admin login brute-force protection ------------------------------------
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
@@ -258,8 +299,19 @@ else:
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Well Informed <hello@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Absolute links in emails (confirm, unsubscribe) start with this.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's public address: absolute links in emails (confirm, unsubscribe) start with it
+# and emails' Message-ID uses its host. Production must name it: a default would send every
+# subscriber a link to a development address. `check --deploy` warns unless it is https.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+if not SITE_URL:
+    if not DEBUG:
+        sys.exit(
+            "Refusing to start: SITE_URL is not set (the site's public address for links in emails,"
+            " e.g. https://www.example.org; or set DJANGO_DEBUG=1 for local development)."
+        )
+    SITE_URL = "http://127.0.0.1:8000"
+if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).hostname:
+    sys.exit(f"Refusing to start: SITE_URL must be an http(s) address like https://www.example.org, not {SITE_URL!r}.")
 # The sender's postal address, printed at the foot of every program email (anti-spam laws ask for one).
 SITE_POSTAL_ADDRESS = os.environ.get("SITE_POSTAL_ADDRESS", "").strip()
 
@@ -270,6 +322,33 @@ REVIEW_INTERVAL_MONTHS = int(os.environ.get("REVIEW_INTERVAL_MONTHS", "12"))
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "5/10m").strip()
+
+# Retention (`manage.py purge_expired`, daily): pending signups never confirmed, and the stored
+# text of sent emails (the delivery row itself stays), are deleted after these many days.
+SIGNUP_PENDING_DAYS = int(os.environ.get("SIGNUP_PENDING_DAYS", "30"))
+EMAIL_CONTENT_DAYS = int(os.environ.get("EMAIL_CONTENT_DAYS", "90"))
+
+# --- Staff two-factor sign-in (django-otp: TOTP, recovery codes, passkeys) ----------------
+# Staff see every subscriber's address and health interest: the admin asks for a second factor.
+# ADMIN_REQUIRE_2FA=0 turns it off for local development only; production refuses to start so.
+ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", True)
+if not ADMIN_REQUIRE_2FA and not DEBUG:
+    sys.exit("Refusing to start: ADMIN_REQUIRE_2FA=0 is only allowed with DJANGO_DEBUG=1 (development).")
+LOGIN_REDIRECT_URL = "admin:index"
+OTP_TOTP_ISSUER = SITE_NAME
+# The device admins never show a TOTP key or its QR code, not even to superusers.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+# A passkey is a second factor after the password, never a way around it (or around axes).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+_site_url = urlsplit(SITE_URL)
+if _site_url.scheme == "https" or _site_url.hostname == "localhost":
+    OTP_WEBAUTHN_RP_ID = _site_url.hostname
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL]
+else:
+    # Browsers offer passkeys only on HTTPS or localhost (never on an IP address).
+    OTP_WEBAUTHN_RP_ID = "localhost"
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"http://localhost:{_site_url.port or 80}"]
 
 # --- Logging: one line per event on stdout ----------------------------------------------
 LOGGING = {

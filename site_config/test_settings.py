@@ -5,6 +5,7 @@ import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_HTTPS", "0")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("DJANGO_VAR_DIR", tempfile.mkdtemp(prefix="site-test-var-"))
 
 from .settings import *  # noqa: E402,F403

@@ -15,10 +15,14 @@ admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME
 
 urlpatterns = [
+    # Before the admin's own URLs: staff sign-in's second step and the passkey endpoints.
+    path(settings.ADMIN_URL + "two-factor/", include("site_config.two_factor.urls")),
+    path(settings.ADMIN_URL + "webauthn/", include("django_otp_webauthn.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", cache_public_page(sitemap), {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("csp-report/", views.csp_report, name="csp_report"),
     path("protocols/", include("protocols.urls")),
     path("", include("articles.urls")),
 ]

@@ -38,3 +38,11 @@ def _fresh_cache():
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, past the second factor as well as the password."""
+    from tests.helpers import log_in_staff
+
+    return log_in_staff(client, admin_user)

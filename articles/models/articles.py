@@ -107,7 +107,9 @@ class Article(models.Model):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
-        max_length=200, unique=True, help_text="The article's address: /articles/<slug>/. Keep it once published."
+        max_length=200,
+        unique=True,
+        help_text="The end of the address, as in /articles/magnesium-and-leg-cramps/. Keep it once published.",
     )
     summary = models.CharField(
         max_length=300,

@@ -1,7 +1,9 @@
 import json
 
 from django import template
-from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -9,37 +11,140 @@ register = template.Library()
 # Escaped so the JSON can never close its <script> element or open a comment.
 _SCRIPT_SAFE = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
+LOGO_STATIC_PATH = "img/logo.png"
+LOGO_SIZE = 512  # pixels, square (static/img/logo.png)
+LANGUAGE = "en"  # the pages' <html lang>
+
+
+@register.filter
+def iso_datetime(value):
+    """A datetime as HTML's <time datetime> and schema.org accept it: ISO 8601 to the second.
+
+    Django's `date:'c'` and `isoformat()` keep microseconds, which HTML forbids (at most
+    three digits of a fraction). Aware values are shown in the current time zone.
+    """
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.isoformat(timespec="seconds")
+
+
+def _json_ld(data):
+    return mark_safe(json.dumps(data).translate(_SCRIPT_SAFE))  # noqa: S308 (escaped above)
+
+
+def _site_nodes(request, site_name):
+    """The WebSite (with its search action) and the Organization that publishes it."""
+    home = request.build_absolute_uri(reverse("articles:home"))
+    search = request.build_absolute_uri(reverse("articles:search"))
+    organization = {
+        "@type": "Organization",
+        "@id": f"{home}#organization",
+        "name": site_name,
+        "url": home,
+        "logo": {
+            "@type": "ImageObject",
+            "@id": f"{home}#logo",
+            "url": request.build_absolute_uri(static(LOGO_STATIC_PATH)),
+            "width": LOGO_SIZE,
+            "height": LOGO_SIZE,
+        },
+    }
+    website = {
+        "@type": "WebSite",
+        "@id": f"{home}#website",
+        "url": home,
+        "name": site_name,
+        "inLanguage": LANGUAGE,
+        "publisher": {"@id": organization["@id"]},
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": {"@type": "EntryPoint", "urlTemplate": f"{search}?q={{search_term_string}}"},
+            "query-input": "required name=search_term_string",
+        },
+    }
+    return website, organization
+
+
+@register.simple_tag(takes_context=True)
+def site_json_ld(context):
+    """schema.org WebSite and Organization (the home page), safe inside <script type="application/ld+json">."""
+    website, organization = _site_nodes(context["request"], context.get("site_name", ""))
+    return _json_ld({"@context": "https://schema.org", "@graph": [website, organization]})
+
+
+def article_image(article):
+    """The article's lead image URL for structured data and Open Graph, or None.
+
+    Articles have no images yet; when they get one (e.g. an `image` field), return its
+    absolute URL here and the JSON-LD `image` follows.
+    """
+    return None
+
 
 @register.simple_tag(takes_context=True)
 def article_json_ld(context, article):
-    """schema.org MedicalWebPage for an article, safe inside <script type="application/ld+json">."""
+    """schema.org graph for an article page, safe inside <script type="application/ld+json">.
+
+    WebSite and Organization, the MedicalWebPage, the Article as the page's main entity,
+    and the breadcrumb trail (home, articles, this article).
+    """
     request = context["request"]
+    site_name = context.get("site_name", "")
+    website, organization = _site_nodes(request, site_name)
     url = request.build_absolute_uri(article.get_absolute_url())
-    data = {
-        "@context": "https://schema.org",
+    list_url = request.build_absolute_uri(reverse("articles:list"))
+    publisher = {"@id": organization["@id"]}
+    # No named writer: the publication itself stands behind the text.
+    author = person_data(article.author, request) if article.author else publisher
+    breadcrumbs = {
+        "@type": "BreadcrumbList",
+        "@id": f"{url}#breadcrumbs",
+        "itemListElement": [
+            {"@type": "ListItem", "position": 1, "name": site_name, "item": website["url"]},
+            {"@type": "ListItem", "position": 2, "name": "Articles", "item": list_url},
+            {"@type": "ListItem", "position": 3, "name": article.title, "item": url},
+        ],
+    }
+    article_node = {
+        "@type": "Article",
+        "@id": f"{url}#article",
+        "headline": article.title,
+        "description": article.summary,
+        "url": url,
+        "mainEntityOfPage": {"@id": url},
+        "author": author,
+        "publisher": publisher,
+        "datePublished": iso_datetime(article.published_at) or None,
+        "dateModified": iso_datetime(article_modified(article)),
+        "inLanguage": LANGUAGE,
+        "keywords": [tag.name for tag in article.tag_list],
+    }
+    image = article_image(article)
+    if image:
+        article_node["image"] = image
+    if article_node["datePublished"] is None:  # an editor's preview of a draft
+        del article_node["datePublished"]
+    page = {
         "@type": "MedicalWebPage",
         "@id": url,
         "url": url,
-        "headline": article.title,
         "name": article.title,
         "description": article.summary,
-        "datePublished": article.published_at,
-        "keywords": [tag.name for tag in article.tag_list],
-        "publisher": {"@type": "Organization", "name": context.get("site_name", "")},
-        "mainEntityOfPage": url,
+        "inLanguage": LANGUAGE,
+        "isPartOf": {"@id": website["@id"]},
+        "publisher": publisher,
+        "breadcrumb": {"@id": breadcrumbs["@id"]},
+        "mainEntity": {"@id": article_node["@id"]},
+        "dateModified": article_node["dateModified"],
     }
-    if article.author:
-        data["author"] = {"@type": "Person", "name": article.author.name}
-        if article.author.credentials:
-            data["author"]["description"] = article.author.credentials
-    else:  # no named writer: the publication itself stands behind the text
-        data["author"] = data["publisher"]
-    data.update(review_json_ld(article, request))
-    return _script_safe_json(data)
-
-
-def _script_safe_json(data):
-    return mark_safe(json.dumps(data, cls=DjangoJSONEncoder).translate(_SCRIPT_SAFE))  # noqa: S308 (escaped above)
+    if "datePublished" in article_node:
+        page["datePublished"] = article_node["datePublished"]
+    page.update(review_json_ld(article, request))
+    return _json_ld(
+        {"@context": "https://schema.org", "@graph": [website, organization, page, article_node, breadcrumbs]}
+    )
 
 
 def person_data(person, request):
@@ -52,14 +157,20 @@ def person_data(person, request):
 
 
 def review_json_ld(article, request):
-    """The review properties of the article's page: dateModified (the last text edit), and
-    lastReviewed and reviewedBy from the latest approved review that names a reviewer."""
-    data = {"dateModified": article.text_updated_at or article.updated_at}
+    """The review properties of the article's MedicalWebPage: lastReviewed and reviewedBy
+    from the latest approved review that names a reviewer (dateModified, the last text
+    edit, is set on the page and the Article from article_modified())."""
+    data = {}
     review = article.last_review
     if review is not None and review.reviewer is not None:
-        data["lastReviewed"] = review.reviewed_on
+        data["lastReviewed"] = review.reviewed_on.isoformat()
         data["reviewedBy"] = person_data(review.reviewer, request)
     return data
+
+
+def article_modified(article):
+    """When the article's text last changed (not a metadata-only save)."""
+    return article.text_updated_at or article.updated_at
 
 
 @register.simple_tag(takes_context=True)
@@ -68,4 +179,4 @@ def person_json_ld(context, person):
     data = {"@context": "https://schema.org", **person_data(person, context["request"])}
     if getattr(person, "bio", ""):
         data["description"] = person.bio
-    return _script_safe_json(data)
+    return _json_ld(data)

@@ -30,6 +30,7 @@ MAX_ATTEMPTS = 14
 CLAIM_DURATION = timedelta(minutes=2)
 CLOCK_MARGIN = timedelta(seconds=5)  # well under the first retry delay (1 minute)
 
+STEP_DELETED = "step deleted"
 UNDELIVERED = Q(sent_at__isnull=True, skipped_reason="", gave_up_at__isnull=True)
 
 
@@ -91,7 +92,7 @@ def _why_not_wanted(delivery, signup):
     if signup.paused_at is not None:
         return "signup paused"
     if delivery.step_id is None:
-        return "step deleted"
+        return STEP_DELETED
     if is_bounced(signup.email):
         return "address bounced"
     return ""
@@ -121,9 +122,15 @@ def deliver_email(*, delivery_id, connection=None):
 
     reason = _why_not_wanted(delivery, signup)
     if reason:
-        EmailDelivery.objects.filter(pk=delivery_id).update(
-            skipped_reason=reason, claimed_until=None, next_attempt_at=None
-        )
+        with transaction.atomic():
+            EmailDelivery.objects.filter(pk=delivery_id).update(
+                skipped_reason=reason, claimed_until=None, next_attempt_at=None
+            )
+            if reason == STEP_DELETED:
+                # The subscriber still wants the program: the step after it takes its place.
+                from .program import replan
+
+                replan(signup)
         logger.info("email delivery %s skipped: %s", delivery_id, reason)
         return "skipped"
 

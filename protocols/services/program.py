@@ -237,14 +237,19 @@ def _insert(deliveries):
         return created
 
 
+def replan(signup, *, now=None):
+    """Plan one subscriber again, holding their row (call inside a transaction)."""
+    signup = Signup.objects.select_for_update().select_related("protocol").get(pk=signup.pk)
+    return plan_next(signup, now=now)
+
+
 def reschedule(signups, *, now=None):
     """Plan again (after a step edit, a time-zone change, a lifted bounce)."""
     now = now or timezone.now()
     count = 0
     for signup in signups:
         with transaction.atomic():
-            signup = Signup.objects.select_for_update().select_related("protocol").get(pk=signup.pk)
-            plan_next(signup, now=now)
+            replan(signup, now=now)
             count += 1
     return count
 

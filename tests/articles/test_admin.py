@@ -12,6 +12,7 @@ from taggit.models import Tag
 
 from articles.models import Article
 from tests.articles.factories import make_article, make_author, make_scheduled
+from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +21,7 @@ CHANGELIST = "admin:articles_article_changelist"
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
-    return client
+    return log_in_staff(client, get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ def editor_client(client):
     call_command("setup_roles", stdout=None)
     user = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
-    client.force_login(user)
-    return client
+    return log_in_staff(client, user)
 
 
 def form_data(**overrides):
@@ -336,3 +335,10 @@ def test_admin_refuses_tags_that_cannot_be_stored_or_linked(tags, message):
     form = ArticleAdminForm(data={"title": "T", "slug": "t", "summary": "S", "body": "B", "tags": tags})
     assert not form.is_valid()
     assert message in " ".join(form.errors["tags"])
+
+
+def test_slug_help_text_shows_the_address_literally(admin_client):
+    """The slug's help text reads as an address in the admin (no angle brackets taken as a tag)."""
+    page = admin_client.get("/admin/articles/article/add/").content.decode()
+    assert "/articles/magnesium-and-leg-cramps/" in page
+    assert "/articles//" not in page

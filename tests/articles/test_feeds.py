@@ -84,3 +84,19 @@ def test_sitemap_lists_published_articles_with_lastmod_tags_and_fixed_pages(clie
 def test_robots_txt_names_the_sitemap(client):
     """robots.txt points crawlers at the absolute sitemap URL."""
     assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").content.decode()
+
+
+def test_atom_feed_has_an_author_as_rfc_4287_requires(client, settings):
+    """feedparser reads a well-formed Atom feed whose author is the publication, with its address;
+    an entry with a named writer keeps that writer."""
+    import feedparser
+
+    make_article(title="By the editors")
+    make_article(title="By Dana", author=make_author(name="Dana Reyes"))
+    parsed = feedparser.parse(client.get("/feed/atom/").content)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    assert parsed.feed.author_detail.name == settings.SITE_NAME
+    assert parsed.feed.author_detail.href == "http://testserver/"
+    authors = {entry.title: entry.get("author") for entry in parsed.entries}
+    assert authors["By Dana"] == "Dana Reyes"

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("articles", "0005_reviews_citations_disclosure")]
-AFTER = [("articles", "0008_remove_free_text_review")]
+BEFORE = [("articles", "0006_reviews_citations_disclosure")]
+AFTER = [("articles", "0009_remove_free_text_review")]
 PUBLISHED = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 
 

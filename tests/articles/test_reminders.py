@@ -101,6 +101,7 @@ def test_one_digest_a_week_to_the_right_reviewer(smtp):
     recipients, message = smtp.messages[0]
     assert recipients == ["sam@example.org"]
     assert "1 article(s) overdue, 1 due soon" in message["Subject"]
+    assert message["Message-ID"].endswith("@testserver>")
     text = body(message)
     overdue_part, soon_part = text.split("Due in the next 30 days:")
     assert "Overdue for Sam" in overdue_part and "Soon for Sam" in soon_part

@@ -13,6 +13,7 @@ from django.utils import timezone
 from articles.models import Article, EditorialSettings, Review
 from tests.articles.factories import make_article, make_review, make_reviewer
 from tests.articles.test_admin import form_data
+from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
 QUEUE = "/admin/articles/article/review-queue/"
@@ -24,7 +25,7 @@ def editor_client(client):
     call_command("setup_roles", stdout=None)
     user = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
-    client.force_login(user)
+    log_in_staff(client, user)
     return client
 
 
@@ -101,7 +102,7 @@ def test_queue_is_for_staff_with_article_permissions(client):
     """Anonymous visitors are sent to the login; staff without article permissions are refused."""
     assert client.get(QUEUE).status_code == 302
     user = get_user_model().objects.create_user("nobody", "n@example.com", "pw", is_staff=True)
-    client.force_login(user)
+    log_in_staff(client, user)
     assert client.get(QUEUE).status_code == 403
     assert "Medical review queue" not in client.get("/admin/").content.decode()
 

@@ -28,6 +28,12 @@ def json_ld(page):
     return json.loads(block)
 
 
+def graph_node(data, node_type):
+    """The one node of `node_type` in the article page's JSON-LD @graph."""
+    (node,) = [node for node in data["@graph"] if node["@type"] == node_type]
+    return node
+
+
 def test_add_months_keeps_the_day_or_the_month_end():
     """12 months after 29 February is 28 February; 1 month after 31 January is the end of February."""
     assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
@@ -84,15 +90,18 @@ def test_json_ld_has_last_reviewed_reviewed_by_and_date_modified(client):
     make_review(article, reviewer=latest, reviewed_on=date(2025, 3, 1))
     make_review(article, reviewer=old, reviewed_on=date(2025, 4, 1), outcome=Review.Outcome.CHANGES_REQUESTED)
     data = json_ld(page_of(client, article))
-    assert data["lastReviewed"] == "2025-03-01"
-    assert data["reviewedBy"] == {
+    page, entry = graph_node(data, "MedicalWebPage"), graph_node(data, "Article")
+    assert page["lastReviewed"] == "2025-03-01"
+    assert page["reviewedBy"] == {
         "@type": "Person",
         "name": "Dr. Sam Lee",
         "url": "http://testserver/reviewers/sam-lee/",
         "description": "MD",
         "hasCredential": {"@type": "EducationalOccupationalCredential", "name": "MD"},
     }
-    assert data["dateModified"].startswith("2025-01-10T09:00:00")
+    assert page["dateModified"] == entry["dateModified"]
+    assert entry["dateModified"].startswith("2025-01-10T09:00:00")
+    assert "lastReviewed" not in entry and "reviewedBy" not in entry
 
 
 def test_an_article_never_reviewed_has_no_review_line_nor_review_json_ld(client):
@@ -101,7 +110,8 @@ def test_an_article_never_reviewed_has_no_review_line_nor_review_json_ld(client)
     make_review(article, outcome=Review.Outcome.CHANGES_REQUESTED)
     page = page_of(client, article)
     assert "Medically reviewed" not in page
-    assert "lastReviewed" not in json_ld(page) and "reviewedBy" not in json_ld(page)
+    for node in json_ld(page)["@graph"]:
+        assert "lastReviewed" not in node and "reviewedBy" not in node
 
 
 def test_queue_groups_follow_the_calendar(settings):

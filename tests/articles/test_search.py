@@ -1,4 +1,4 @@
-"""Search behaviour (articles/search.py); the same tests run on SQLite and on PostgreSQL."""
+"""Search behaviour (articles/search/); the same tests run on SQLite and on PostgreSQL."""
 
 from datetime import timedelta
 
@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from taggit.models import Tag
 
 from articles import search
+from articles.admin import SearchIndexAdminMixin
 from articles.models import Article
+from articles.search.base import MARK_END, MARK_START, SearchBackend
+from articles.search.postgres import DOCUMENT_TABLE, PostgresBackend
+from articles.search.query import MAX_WORDS, Terms
+from articles.search.snippets import marked_snippet, match_pattern
+from articles.search.sqlite import FTS_TABLE, UNPUBLISHED_MARK
 from tests.articles.factories import make_article, make_scheduled
 
 pytestmark = pytest.mark.django_db
@@ -308,7 +314,7 @@ def test_syntax_means_plain_words(article, query, same_as):
 
 def test_long_queries_are_capped():
     """Input is cut to MAX_QUERY_CHARS characters and MAX_WORDS words."""
-    assert len(search.clean_query("word " * 100)) == search.MAX_WORDS
+    assert len(search.clean_query("word " * 100)) == MAX_WORDS
     assert search.clean_query("y" * 10_000) == ["y" * search.MAX_QUERY_CHARS]
 
 
@@ -341,7 +347,7 @@ def test_admin_mixin_searches_the_index(article, rf):
     """SearchIndexAdminMixin: the admin box finds drafts by stemmed words, and slugs still match."""
     from django.contrib import admin
 
-    class ArticleSearchAdmin(search.SearchIndexAdminMixin, admin.ModelAdmin):
+    class ArticleSearchAdmin(SearchIndexAdminMixin, admin.ModelAdmin):
         search_fields = ["slug"]
 
     draft = article(title="Leg cramps at night", slug="night-draft", published=False)
@@ -354,10 +360,10 @@ def test_admin_mixin_searches_the_index(article, rf):
 
 
 def test_bounded_ranking_keeps_title_matches_and_caps_the_count(article, monkeypatch):
-    """Beyond CANDIDATES matches only the newest are ranked, but older title matches still
-    come first; counts stop at COUNT_CAP and say so."""
-    monkeypatch.setattr(search, "CANDIDATES", 3)
-    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    """Beyond `candidates` matches only the newest are ranked, but older title matches still
+    come first; counts stop at `count_cap` and say so."""
+    monkeypatch.setattr(SearchBackend, "candidates", 3)
+    monkeypatch.setattr(SearchBackend, "count_cap", 5)
     old_title_match = article(title="Boron", body="Trace mineral.", days_ago=400)
     for n in range(7):
         article(title=f"Minerals {n}", slug=f"minerals-{n}", body="Mentions boron once.", days_ago=n + 1)
@@ -373,9 +379,9 @@ def test_recent_span_of_a_common_word_changes_no_result(article, monkeypatch):
     enough matches or too few (then the full queries run)."""
     if connection.vendor != "postgresql":
         pytest.skip("the recent buckets are PostgreSQL's")
-    monkeypatch.setattr(search, "CANDIDATES", 3)
-    monkeypatch.setattr(search, "COUNT_CAP", 5)
-    monkeypatch.setattr(search, "RECENT_BUCKET_BITS", 0)  # a bucket per id: exact windows
+    monkeypatch.setattr(SearchBackend, "candidates", 3)
+    monkeypatch.setattr(SearchBackend, "count_cap", 5)
+    monkeypatch.setattr(PostgresBackend, "recent_bucket_bits", 0)  # a bucket per id: exact windows
     article(title="Boron", body="Trace mineral.", days_ago=400)
     made = [
         article(title=f"Minerals {n}", slug=f"minerals-{n}", body="Mentions boron once.", days_ago=n + 1)
@@ -385,8 +391,8 @@ def test_recent_span_of_a_common_word_changes_no_result(article, monkeypatch):
     newest = max(a.pk for a in made)
 
     def run(since):
-        buckets = None if since is None else search.PostgresBackend.bucket_query(since, newest + 1)
-        monkeypatch.setattr(search.PostgresBackend, "_recent_window", staticmethod(lambda words: buckets))
+        buckets = None if since is None else PostgresBackend.bucket_query(since, newest + 1)
+        monkeypatch.setattr(PostgresBackend, "_recent_window", staticmethod(lambda words: buckets))
         results = search.search_articles("boron")
         ids = search.article_ids_matching("boron", include_unpublished=False)
         return ids, results.total, results.total_capped, [hit.article.pk for hit in results.hits]
@@ -402,17 +408,17 @@ def test_recent_window_is_estimated_from_the_vocabulary(article, monkeypatch):
     articles, and it names the id buckets from the estimated span up to the newest."""
     if connection.vendor != "postgresql":
         pytest.skip("the recent buckets are PostgreSQL's")
-    monkeypatch.setattr(search, "COUNT_CAP", 1)  # the window should hold about 3 matches
-    monkeypatch.setattr(search, "RECENT_BUCKET_BITS", 0)
+    monkeypatch.setattr(SearchBackend, "count_cap", 1)  # the window should hold about 3 matches
+    monkeypatch.setattr(PostgresBackend, "recent_bucket_bits", 0)
     made = [article(title=f"Zinc {n}", slug=f"zinc-{n}", body="Zinc and copper.") for n in range(12)]
     last_id = max(a.pk for a in made)
 
     def window(counts):
-        terms = search.Terms(list(counts))
+        terms = Terms(list(counts))
         terms.counts = counts
-        return search.PostgresBackend._recent_window(terms)
+        return PostgresBackend._recent_window(terms)
 
-    def buckets_for(count):  # 1.5 x (COUNT_CAP + 1) = 3 expected matches, newest ids first
+    def buckets_for(count):  # 1.5 x (count_cap + 1) = 3 expected matches, newest ids first
         since = int(last_id - 3 * last_id / count)
         return " | ".join(f"'~{n}'" for n in range(since, last_id + 2))
 
@@ -421,13 +427,13 @@ def test_recent_window_is_estimated_from_the_vocabulary(article, monkeypatch):
     assert window({"zinc": last_id // 2}).count("~") > window({"zinc": last_id}).count("~")
     assert window({"zinc": last_id, "copper": last_id // 2}) == window({"zinc": last_id // 2})
     assert window({"copper": 1}) is None  # rare: the window would span most ids
-    terms = search.Terms(["zinc", "unknown"])
+    terms = Terms(["zinc", "unknown"])
     terms.counts = {"zinc": last_id}
-    assert search.PostgresBackend._recent_window(terms) is None  # a word the vocabulary lacks
+    assert PostgresBackend._recent_window(terms) is None  # a word the vocabulary lacks
     with connection.cursor() as cursor:  # each indexed document holds its bucket's lexeme
         cursor.execute(
-            f"SELECT article_id FROM {search.PG_TABLE} WHERE document @@ %s::tsquery",
-            [search.PostgresBackend.bucket_query(last_id - 1, last_id - 1)],
+            f"SELECT article_id FROM {DOCUMENT_TABLE} WHERE document @@ %s::tsquery",
+            [PostgresBackend.bucket_query(last_id - 1, last_id - 1)],
         )
         assert {row[0] for row in cursor.fetchall()} == {last_id - 1, last_id}  # and one past
 
@@ -475,16 +481,16 @@ def test_search_leaves_the_planner_settings_as_they_were(article, in_transaction
 
 
 def _marks(snippet):
-    return [part.split(search.MARK_END)[0] for part in snippet.split(search.MARK_START)[1:]]
+    return [part.split(MARK_END)[0] for part in snippet.split(MARK_START)[1:]]
 
 
 def test_marked_snippet_marks_whole_words_folded():
     """PostgreSQL's snippets: whole words only, case and accents folded, a prefix too."""
-    pattern = search.match_pattern({"cafe", "cramp", "cramps"}, prefix="magn")
+    pattern = match_pattern({"cafe", "cramp", "cramps"}, prefix="magn")
     text = "Café owners' cramps: a CAFE, cafeteria, recramp, Magnesium and amagnet cramp."
-    assert _marks(search.marked_snippet(text, pattern)) == ["Café", "cramps", "CAFE", "Magnesium", "cramp"]
-    assert search.marked_snippet("", pattern) is None
-    assert search.marked_snippet("No match here.", pattern) == "No match here."
+    assert _marks(marked_snippet(text, pattern)) == ["Café", "cramps", "CAFE", "Magnesium", "cramp"]
+    assert marked_snippet("", pattern) is None
+    assert marked_snippet("No match here.", pattern) == "No match here."
 
 
 def test_marked_snippet_window_and_cut_marks():
@@ -492,12 +498,12 @@ def test_marked_snippet_window_and_cut_marks():
     starting a few words before it, with "…" where the text was cut."""
     filler = " ".join(f"w{n}" for n in range(100))
     text = f"zinc {filler} copper and zinc together {filler} end"
-    snippet = search.marked_snippet(text, search.match_pattern({"zinc", "copper"}), size=10)
+    snippet = marked_snippet(text, match_pattern({"zinc", "copper"}), size=10)
     assert snippet.startswith("…w97 w98 w99 \x02copper\x03 and \x02zinc\x03")
     assert snippet.endswith("…") and len(snippet.strip("…").split()) == 10
-    assert search.marked_snippet("zinc and more", search.match_pattern({"zinc"}), size=10) == "\x02zinc\x03 and more"
+    assert marked_snippet("zinc and more", match_pattern({"zinc"}), size=10) == "\x02zinc\x03 and more"
     near_end = f"{filler} a <b>zinc</b> note."  # fills the window from before; whole tokens
-    snippet = search.marked_snippet(near_end, search.match_pattern({"zinc"}), size=10)
+    snippet = marked_snippet(near_end, match_pattern({"zinc"}), size=10)
     assert snippet == "…w95 w96 w97 w98 w99 a <b>\x02zinc\x03</b> note."  # "b" counts as a word
 
 
@@ -505,13 +511,13 @@ def test_unpublished_mark_cannot_be_typed(article, django_capture_on_commit_call
     """SQLite marks unpublished articles in the index; no query can reach the mark, and
     publishing removes it."""
     draft = article(title="Boron draft", body="Boron notes.", published=False)
-    for query in ("unpublished", search.SQLITE_UNPUBLISHED_MARK, f"boron {search.SQLITE_UNPUBLISHED_MARK}"):
+    for query in ("unpublished", UNPUBLISHED_MARK, f"boron {UNPUBLISHED_MARK}"):
         assert search.search_articles(query).total == 0
     assert search.article_ids_matching("boron") == [draft.pk]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT tags FROM {search.SQLITE_FTS} WHERE rowid = %s", [draft.pk])
-            assert search.SQLITE_UNPUBLISHED_MARK in cursor.fetchone()[0]
+            cursor.execute(f"SELECT tags FROM {FTS_TABLE} WHERE rowid = %s", [draft.pk])
+            assert UNPUBLISHED_MARK in cursor.fetchone()[0]
     with django_capture_on_commit_callbacks(execute=True):
         draft.status = Article.Status.PUBLISHED
         draft.published_at = timezone.now()
@@ -522,8 +528,8 @@ def test_unpublished_mark_cannot_be_typed(article, django_capture_on_commit_call
 def test_a_query_of_stop_words_finds_nothing_however_common_they_are(article, monkeypatch):
     """PostgreSQL drops stop words ("the"): such a query finds nothing, even when the
     vocabulary counts "the" in enough articles for the recent-id window."""
-    monkeypatch.setattr(search, "CANDIDATES", 3)
-    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    monkeypatch.setattr(SearchBackend, "candidates", 3)
+    monkeypatch.setattr(SearchBackend, "count_cap", 5)
     for n in range(20):
         article(title=f"Note {n}", slug=f"note-{n}", body="The body of the note.")
     search.rebuild_index()

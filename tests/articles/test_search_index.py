@@ -10,6 +10,9 @@ from taggit.models import Tag
 
 from articles import search
 from articles.models import Article
+from articles.search.base import TERM_TABLE
+from articles.search.postgres import DOCUMENT_TABLE
+from articles.search.sqlite import FTS_TABLE, HEAD_TABLE
 from tests.articles.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +152,7 @@ def test_rebuild_command_indexes_everything_and_vocabulary(capsys):
     assert "Indexed 5 articles" in capsys.readouterr().out
     assert search.search_articles("probiotic").total == 5
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT docs FROM {search.TERM_TABLE} WHERE term = %s", ["probiotic"])
+        cursor.execute(f"SELECT docs FROM {TERM_TABLE} WHERE term = %s", ["probiotic"])
         assert cursor.fetchone()[0] == 5
 
 
@@ -176,8 +179,8 @@ def test_flush_leaves_no_stale_index_rows():
 
 
 INDEX_TABLES = {
-    "sqlite": [search.SQLITE_FTS, search.SQLITE_HEAD, search.TERM_TABLE],
-    "postgresql": [search.PG_TABLE, search.TERM_TABLE],
+    "sqlite": [FTS_TABLE, HEAD_TABLE, TERM_TABLE],
+    "postgresql": [DOCUMENT_TABLE, TERM_TABLE],
 }
 
 

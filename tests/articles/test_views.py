@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.articles.factories import (
     make_article,
@@ -18,6 +19,7 @@ from tests.articles.factories import (
     make_scheduled,
 )
 from tests.articles.html_checks import dangerous_markup, elements
+from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +40,7 @@ def meta(page, **attrs):
 
 @pytest.fixture
 def editor_client(client):
-    client.force_login(make_editor())
+    log_in_staff(client, make_editor())
     return client
 
 
@@ -129,7 +131,7 @@ def test_staff_without_the_change_permission_get_404_for_drafts(client):
     """Being staff is not enough: previews need articles.change_article."""
     from django.contrib.auth import get_user_model
 
-    client.force_login(get_user_model().objects.create_user("viewer", password="x", is_staff=True))
+    log_in_staff(client, get_user_model().objects.create_user("viewer", password="x", is_staff=True))
     assert client.get(make_article(published=False).get_absolute_url()).status_code == 404
 
 
@@ -240,8 +242,15 @@ def json_ld(page):
     return json.loads(blocks[0])
 
 
+def graph_node(data, node_type):
+    """The one node of `node_type` in a JSON-LD @graph."""
+    nodes = [node for node in data["@graph"] if node["@type"] == node_type]
+    assert len(nodes) == 1, node_type
+    return nodes[0]
+
+
 def test_article_json_ld_is_valid_schema_org(client):
-    """The JSON-LD parses and names headline, dates, author, reviewer and keywords."""
+    """The JSON-LD graph parses; its Article names headline, dates, author, keywords; the page its reviewer."""
     article = make_article(
         title="Magnesium and sleep",
         author=make_author(name="Dana Reyes"),
@@ -249,23 +258,38 @@ def test_article_json_ld_is_valid_schema_org(client):
     )
     make_review(article, reviewer=make_reviewer(name="Dr. Sam Lee", slug="sam-lee", credentials="MD"))
     data = json_ld(html(client.get(article.get_absolute_url())))
+    url = "http://testserver/articles/" + article.slug + "/"
     assert data["@context"] == "https://schema.org"
-    assert data["@type"] == "MedicalWebPage"
-    assert data["headline"] == "Magnesium and sleep"
-    assert data["url"] == "http://testserver/articles/" + article.slug + "/"
-    assert data["datePublished"].startswith(article.published_at.date().isoformat())
-    assert data["dateModified"]
-    assert data["author"] == {"@type": "Person", "name": "Dana Reyes", "description": "MSc, Registered Dietitian"}
-    assert data["reviewedBy"]["name"] == "Dr. Sam Lee"
-    assert data["reviewedBy"]["url"] == "http://testserver/reviewers/sam-lee/"
-    assert data["keywords"] == ["magnesium", "sleep"]
+    page = graph_node(data, "MedicalWebPage")
+    entry = graph_node(data, "Article")
+    assert page["url"] == url and page["mainEntity"] == {"@id": entry["@id"]}
+    assert entry["headline"] == "Magnesium and sleep"
+    assert entry["url"] == url
+    assert entry["datePublished"] == article.published_at.isoformat(timespec="seconds")
+    assert entry["dateModified"] == page["dateModified"]
+    assert entry["dateModified"] == timezone.localtime(article.text_updated_at).isoformat(timespec="seconds")
+    assert entry["author"] == {
+        "@type": "Person",
+        "name": "Dana Reyes",
+        "url": f"http://testserver/authors/{article.author.slug}/",
+        "description": "MSc, Registered Dietitian",
+        "hasCredential": {"@type": "EducationalOccupationalCredential", "name": "MSc, Registered Dietitian"},
+    }
+    assert page["reviewedBy"]["name"] == "Dr. Sam Lee"
+    assert page["reviewedBy"]["url"] == "http://testserver/reviewers/sam-lee/"
+    assert page["lastReviewed"] == timezone.localdate().isoformat()
+    assert "reviewedBy" not in entry and "lastReviewed" not in entry
+    assert entry["keywords"] == ["magnesium", "sleep"]
 
 
 def test_an_article_without_a_named_author_is_by_the_editors(client, settings):
-    """No invented writer: the byline and the JSON-LD name the publication."""
+    """No invented writer: the byline names the publication, and the JSON-LD author is its Organization."""
     page = html(client.get(make_article(title="Zinc basics").get_absolute_url()))
     assert f'<span class="byline">By the {settings.SITE_NAME} editors</span>' in page
-    assert json_ld(page)["author"] == {"@type": "Organization", "name": settings.SITE_NAME}
+    data = json_ld(page)
+    organization = graph_node(data, "Organization")
+    assert organization["name"] == settings.SITE_NAME
+    assert graph_node(data, "Article")["author"] == {"@id": organization["@id"]}
 
 
 def test_json_ld_cannot_break_out_of_its_script_element(client):
@@ -274,7 +298,7 @@ def test_json_ld_cannot_break_out_of_its_script_element(client):
     article = make_article(title=title, summary="</script>")
     page = html(client.get(article.get_absolute_url()))
     assert page.count("</script>") == 1
-    assert json_ld(page)["headline"] == title
+    assert graph_node(json_ld(page), "Article")["headline"] == title
     assert dangerous_markup(page) == []
 
 

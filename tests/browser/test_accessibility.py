@@ -3,13 +3,14 @@ colour schemes, plus the structure axe does not insist on: landmarks, one h1, la
 a working skip link, visible focus and the page language."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from protocols.emails import confirm_url, unsubscribe_url
-from protocols.models import Protocol, Signup
+from protocols.emails import confirm_url, manage_url, unsubscribe_url
+from protocols.models import EmailDelivery, Protocol, Signup
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +20,38 @@ def _signup():
     return Signup.objects.create(
         protocol=protocol, email="reader@example.org", consent_text=protocol.consent_text, consented_at=timezone.now()
     )
+
+
+def _subscriber():
+    """A confirmed subscriber of the Sleep Protocol who has received its first step."""
+    signup = _signup()
+    now = timezone.now()
+    step = signup.protocol.steps.order_by("position").first()
+    EmailDelivery.objects.create(
+        signup=signup,
+        kind=EmailDelivery.Kind.STEP,
+        step=step,
+        step_position=step.position,
+        to_email=signup.email,
+        subject=step.subject,
+        sent_at=now,
+    )
+    Signup.objects.filter(pk=signup.pk).update(
+        status=Signup.Status.CONFIRMED,
+        confirmed_at=now,
+        program_started_at=now,
+        last_position_sent=step.position,
+        last_step_sent_at=now,
+        next_step_due_at=now + timedelta(days=2),
+    )
+    return signup
+
+
+def _manage_page_with_errors(page, site):
+    """The erase button pressed without the confirmation box: a 400 with the error."""
+    page.goto(manage_url(_subscriber()))
+    page.get_by_role("button", name="Erase my data").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the box to confirm")
 
 
 def _signup_form_with_errors(page, site):
@@ -59,6 +92,8 @@ PAGES = {
     "thank-you page": _goto("/protocols/sleep-protocol/thanks/"),
     "confirm page": _goto_url(lambda: confirm_url(_signup())),
     "unsubscribe page": _goto_url(lambda: unsubscribe_url(_signup())),
+    "subscriber's page": _goto_url(lambda: manage_url(_subscriber())),
+    "subscriber's page with errors": _manage_page_with_errors,
     "404 page": _goto("/no-such-page/", status=404),
 }
 
@@ -117,6 +152,10 @@ def test_page_structure_keyboard_and_focus(page, seeded, name):
     if name == "signup form with errors":
         # Here the focus starts on the first invalid field (by design); its focus is visible.
         expect(page.get_by_role("textbox", name="Your email address")).to_be_focused()
+        _assert_visible_focus(page)
+        return
+    if name == "subscriber's page with errors":
+        expect(page.get_by_role("checkbox", name=re.compile("I understand that this deletes"))).to_be_focused()
         _assert_visible_focus(page)
         return
     page.keyboard.press("Tab")

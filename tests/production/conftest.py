@@ -7,7 +7,6 @@ Load tests (`@pytest.mark.loadtest`) run only with RUN_LOADTESTS=1 (`make loadte
 """
 
 import os
-import re
 
 import pytest
 
@@ -56,12 +55,3 @@ def server(site):
         yield running
     errors = [line for line in running.log().splitlines() if '"level": "ERROR"' in line or "[ERROR]" in line]
     assert not errors, errors[:3]
-
-
-def csrf_token(html):
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-
-def set_cookie_value(headers, name):
-    match = re.search(rf"{name}=([^;]*)", headers.get("set-cookie", ""))
-    return match.group(1) if match else None

@@ -1,13 +1,9 @@
 """Plain HTTP clients for the load tests: threads with http.client, like separate browsers."""
 
 import http.client
-import re
 import threading
 import time
 from urllib.parse import urlencode
-
-_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_COOKIE = re.compile(r"csrftoken=([^;]+)")
 
 
 def request(port, method, path, *, body=None, headers=None, timeout=30):
@@ -21,26 +17,29 @@ def request(port, method, path, *, body=None, headers=None, timeout=30):
 
 
 class SignupClient:
-    """One visitor: fetches the protocol page once for a CSRF token and cookie, then posts."""
+    """One visitor: fetches the protocol page once, then posts its form as a browser would
+    from that page (the form carries no CSRF token; the browser sends Origin and
+    Sec-Fetch-Site)."""
 
     def __init__(self, port, path):
         self.port = port
         self.path = path
-        status, headers, body = request(port, "GET", path)
-        if status != 200:
-            raise AssertionError(f"GET {path}: {status}")
-        self.token = _TOKEN.search(body.decode()).group(1)
-        cookie = _COOKIE.search(headers.get("set-cookie", ""))
-        self.cookie = f"csrftoken={cookie.group(1)}" if cookie else ""
+        status, _, body = request(port, "GET", path)
+        if status != 200 or b'name="email"' not in body:
+            raise AssertionError(f"GET {path}: {status}, no signup form")
 
     def sign_up(self, email):
-        form = urlencode({"csrfmiddlewaretoken": self.token, "email": email, "consent": "on", "website": ""})
+        form = urlencode({"email": email, "consent": "on", "website": ""})
         return request(
             self.port,
             "POST",
             self.path,
             body=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie},
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": "http://127.0.0.1",  # the Host header sent above
+                "Sec-Fetch-Site": "same-origin",
+            },
         )
 
 

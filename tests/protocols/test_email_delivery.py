@@ -63,9 +63,13 @@ def csrf_token(html):
 
 def sign_up_through_the_form(client, protocol, address):
     page = client.get(protocol.get_absolute_url())
+    assert page.status_code == 200
+    # The signup form has no CSRF token; a browser on our page says so in these headers.
     response = client.post(
         protocol.get_absolute_url(),
-        {"email": address, "consent": "on", "website": "", "csrfmiddlewaretoken": csrf_token(page.content.decode())},
+        {"email": address, "consent": "on", "website": ""},
+        HTTP_ORIGIN="http://testserver",
+        HTTP_SEC_FETCH_SITE="same-origin",
     )
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 200
@@ -129,3 +133,43 @@ def test_smtp_server_down_then_up_loses_nothing(smtp_settings):
     assert sorted(rcpt[0] for rcpt, _ in inbox.messages) == addresses
     assert EmailDelivery.objects.filter(sent_at__isnull=True).count() == 0
     assert all(d.attempts == 2 for d in EmailDelivery.objects.all())
+
+
+@pytest.mark.django_db
+def test_program_email_over_real_smtp_carries_its_headers_links_disclaimer_and_postal_address(
+    smtp_settings, django_capture_on_commit_callbacks, settings
+):
+    """Step 1 arrives over SMTP right after confirming: text and HTML, RFC 8058 headers, List-Id, the
+    subscriber's page, the disclaimer, the postal address and absolute site links."""
+    from protocols import services
+    from protocols.seed import seed_protocols
+
+    settings.SITE_POSTAL_ADDRESS = "1 Example Street, Springfield"
+    protocol = seed_protocols()
+    step = protocol.steps.get(position=1)
+    step.body += "\nRead [the article](/articles/magnesium-and-leg-cramps/).\n"
+    step.save()
+    controller, inbox = start_server(smtp_settings)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            signup = services.create_signup(protocol=protocol, email="reader@example.org")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.confirm_signup(signup=signup)
+        run_worker()
+    finally:
+        controller.stop()
+    ((recipients, message),) = [m for m in inbox.messages if m[1]["Subject"] == step.subject]
+    assert recipients == ["reader@example.org"]
+    assert message["List-Id"] == "Sleep Protocol <sleep-protocol.testserver>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert str(message["List-Unsubscribe"]).strip().startswith("<http://testserver/protocols/unsubscribe/")
+    text = body_text(message)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for part in (text, html):
+        assert "http://testserver/protocols/manage/" in part
+        assert "not medical advice" in part
+        assert "1 Example Street, Springfield" in part
+        assert "http://testserver/articles/magnesium-and-leg-cramps/" in part
+    delivery = EmailDelivery.objects.get(kind="step")
+    assert delivery.subject == step.subject
+    assert "1 Example Street" in delivery.text_body and "1 Example Street" in delivery.html_body

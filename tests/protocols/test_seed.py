@@ -32,3 +32,23 @@ def test_seed_never_overwrites_staff_edits():
     seed_protocols()
     protocol.refresh_from_db()
     assert protocol.tagline == "Edited by staff"
+
+
+@pytest.mark.django_db
+def test_seed_creates_the_sleep_program_once_and_never_brings_back_a_deleted_step():
+    """The Sleep Protocol ships with its eight emails in order; a step staff deleted is not seeded again."""
+    from protocols.models import Step
+
+    protocol = seed_protocols()
+    steps = list(protocol.steps.order_by("position"))
+    assert [s.position for s in steps] == list(range(1, 9))
+    assert steps[0].delay_days == 0 and all(1 <= s.delay_days <= 3 for s in steps[1:])
+    assert 14 <= sum(s.delay_days for s in steps) <= 21  # two to three weeks
+    assert all(s.subject and "\n" not in s.subject and len(s.subject) <= 150 for s in steps)
+    assert "doctor" in steps[-1].body and "<p>" in steps[0].body_html
+    steps[2].delete()
+    steps[0].subject = "Edited"
+    steps[0].save()
+    seed_protocols()
+    assert protocol.steps.count() == 7
+    assert Step.objects.get(position=1).subject == "Edited"

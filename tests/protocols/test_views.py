@@ -35,17 +35,19 @@ def test_list_shows_open_and_upcoming_and_closed_separately(make_protocol):
 
 
 @pytest.mark.django_db
-def test_detail_shows_description_and_form_and_is_private_for_shared_caches(protocol):
-    """The protocol page renders its description and form; caches in front are told it is private (CSRF token)."""
+def test_detail_shows_description_and_form_and_is_public(protocol):
+    """The protocol page renders its description and form; with no CSRF token in the form
+    it is the same for every reader, so caches in front may keep it and no cookie is set."""
     response = Client().get(protocol.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
     assert "<h1>Sleep Protocol</h1>" in html
     assert "delivered by email" in html
-    assert 'name="csrfmiddlewaretoken"' in html
+    assert "csrfmiddlewaretoken" not in html
     assert 'type="email"' in html and 'name="consent"' in html
     assert protocol.consent_text in html
-    assert response["Cache-Control"] == "private, no-cache"
+    assert response["Cache-Control"] == "public, max-age=60, s-maxage=60"
+    assert not response.cookies
 
 
 @pytest.mark.django_db
@@ -168,11 +170,70 @@ def test_upcoming_protocol_offers_the_waitlist(make_protocol):
 
 
 @pytest.mark.django_db
-def test_signup_form_checks_csrf(protocol):
-    """The signup form is protected by CSRF like every other form."""
-    response = post_signup(Client(enforce_csrf_checks=True), protocol)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"HTTP_SEC_FETCH_SITE": "cross-site"}, id="sec-fetch-site cross-site"),
+        pytest.param({"HTTP_SEC_FETCH_SITE": "same-site"}, id="sec-fetch-site same-site"),
+        pytest.param({"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "http://testserver"}, id="forged origin"),
+        pytest.param({"HTTP_ORIGIN": "https://evil.example"}, id="origin only"),
+        pytest.param({"HTTP_ORIGIN": "null"}, id="opaque origin"),
+        pytest.param({"HTTP_ORIGIN": "https://testserver"}, id="other scheme"),
+    ],
+)
+def test_signup_posted_from_another_site_is_refused_with_a_clear_page(protocol, headers):
+    """The form has no CSRF token: a browser's cross-origin post gets a 403 page that says
+    why, and nothing is stored or sent."""
+    response = Client(enforce_csrf_checks=True).post(
+        protocol.get_absolute_url(), {"email": "reader@example.org", "consent": "on", "website": ""}, **headers
+    )
     assert response.status_code == 403
+    assert "This form was sent from another site" in response.content.decode()
+    assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
     assert Signup.objects.count() == 0
+    assert not mail.outbox
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_ORIGIN": "http://testserver"}, id="browser"),
+        pytest.param({"HTTP_ORIGIN": "http://testserver"}, id="origin only"),
+        pytest.param({}, id="no browser headers"),
+    ],
+)
+def test_signup_posted_from_our_own_page_needs_no_csrf_token(protocol, headers, django_capture_on_commit_callbacks):
+    """Even with Django's CSRF checks enforced, a same-origin post signs up (honeypot, rate
+    limit and double opt-in still apply)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client(enforce_csrf_checks=True).post(
+            protocol.get_absolute_url(), {"email": "reader@example.org", "consent": "on", "website": ""}, **headers
+        )
+    assert response.status_code == 302
+    assert Signup.objects.get().status == Signup.Status.PENDING
+
+
+@pytest.mark.django_db
+def test_a_trusted_origin_may_post_the_signup_form(protocol, settings):
+    """An origin listed in CSRF_TRUSTED_ORIGINS (e.g. the site's other host name) is accepted."""
+    settings.CSRF_TRUSTED_ORIGINS = ["https://www.example.org"]
+    response = Client().post(
+        protocol.get_absolute_url(),
+        {"email": "reader@example.org", "consent": "on", "website": ""},
+        HTTP_ORIGIN="https://www.example.org",
+        HTTP_SEC_FETCH_SITE="cross-site",
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_other_forms_keep_djangos_csrf_check(protocol, make_signup):
+    """Only the signup form is exempt: the confirm button still needs its CSRF token."""
+    signup = make_signup(protocol)
+    response = Client(enforce_csrf_checks=True).post(reverse("protocols:confirm", args=[make_confirm_token(signup)]))
+    assert response.status_code == 403
+    assert Signup.objects.get().status == Signup.Status.PENDING
 
 
 # --- Confirmation links -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.utils import timezone
 from protocols.models import Signup
 from protocols.seed import seed_protocols
 from tests.articles.factories import make_article, make_author
+from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ def test_admin_change_lists_escape_text(hostile_content):
     )
     admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
     client = Client()
-    client.force_login(admin)
+    log_in_staff(client, admin)
     for url in ("/admin/articles/article/", f"/admin/articles/article/{article.pk}/change/",
                 "/admin/articles/author/", "/admin/taggit/tag/", "/admin/protocols/protocol/",
                 "/admin/protocols/signup/", f"/admin/protocols/protocol/{protocol.pk}/change/"):  # fmt: skip

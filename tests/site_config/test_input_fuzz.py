@@ -15,6 +15,7 @@ from articles.models import Article
 from protocols.models import EmailDelivery, Protocol, Signup
 from protocols.seed import seed_protocols
 from tests.articles.factories import make_article
+from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,7 @@ def test_new_link_requests_with_any_token_send_nothing(content, anonymous, token
 @pytest.fixture
 def staff():
     client = Client(raise_request_exception=True)
-    client.force_login(get_user_model().objects.create_superuser("fuzz-admin", "fuzz@example.org", "x"))
+    log_in_staff(client, get_user_model().objects.create_superuser("fuzz-admin", "fuzz@example.org", "x"))
     return client
 
 

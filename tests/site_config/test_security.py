@@ -45,6 +45,13 @@ def assert_security_headers(response):
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+    assert directives["report-uri"] == "/csp-report/"
+    assert directives["report-to"] == "csp-endpoint"
+    assert response["Reporting-Endpoints"] == 'csp-endpoint="/csp-report/"'
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    policy = dict(item.strip().split("=", 1) for item in response["Permissions-Policy"].split(","))
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "interest-cohort", "browsing-topics"):
+        assert policy[feature] == "()", feature
 
 
 @pytest.mark.django_db
@@ -104,6 +111,7 @@ def run_probe(code, tmp_path, **env):
         DJANGO_SECRET_KEY="probe-" + "x" * 50,
         DJANGO_VAR_DIR=str(tmp_path),
         DJANGO_ALLOWED_HOSTS="testserver",
+        SITE_URL="https://testserver",
     )
     base.update(env)
     result = subprocess.run(
@@ -193,3 +201,11 @@ def test_admin_lists_answer_400_not_500_to_a_nul_byte(admin_client):
         assert response.status_code == 400, url
         assert b"NUL character" in response.content
     assert admin_client.get("/admin/articles/article/?status__exact=draft").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_date_hierarchy_answers_400_not_500_to_a_huge_year(admin_client):
+    """A year beyond a C int made the admin's date hierarchy raise OverflowError (a 500): now a 400."""
+    response = admin_client.get("/admin/articles/article/?published_at__year=2200000000")
+    assert response.status_code == 400
+    assert admin_client.get("/admin/articles/article/?published_at__year=2026").status_code == 200

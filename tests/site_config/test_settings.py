@@ -11,8 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code, **env):
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "SITE_URL"))
+    }
     base["DJANGO_SETTINGS_MODULE"] = "site_config.settings"
+    base["SITE_URL"] = "https://www.example.org"
     base.update(env)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
 
@@ -114,7 +117,12 @@ def test_allowed_hosts_and_admin_url_from_environment(tmp_path):
 def test_deploy_check_passes_in_production_mode(tmp_path):
     """`check --deploy --fail-level WARNING` has nothing to say with DEBUG off and HTTPS on."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
-    env.update(DJANGO_SECRET_KEY="k3y-" + "abcdefghij" * 6, DJANGO_HTTPS="1", DJANGO_VAR_DIR=str(tmp_path))
+    env.update(
+        DJANGO_SECRET_KEY="k3y-" + "abcdefghij" * 6,
+        DJANGO_HTTPS="1",
+        DJANGO_VAR_DIR=str(tmp_path),
+        SITE_URL="https://www.example.org",
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -166,7 +174,11 @@ def test_gunicorn_logs_to_stdout_one_json_object_a_line(tmp_path):
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     env.update(
-        DJANGO_SECRET_KEY="x" * 50, DJANGO_HTTPS="0", DJANGO_VAR_DIR=str(tmp_path), GUNICORN_BIND=f"127.0.0.1:{port}"
+        DJANGO_SECRET_KEY="x" * 50,
+        DJANGO_HTTPS="0",
+        DJANGO_VAR_DIR=str(tmp_path),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        SITE_URL=f"http://127.0.0.1:{port}",
     )
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
@@ -191,3 +203,58 @@ def test_gunicorn_logs_to_stdout_one_json_object_a_line(tmp_path):
     assert any(e["logger"] == "gunicorn.error" and e["message"].startswith("Listening at") for e in events)
     assert "gunicorn.error" not in err.read_text()
     assert all(e["logger"] != "gunicorn.access" for e in events)  # no access log unless asked for
+
+
+def test_missing_site_url_is_refused_with_one_clear_line(tmp_path):
+    """With DEBUG off and no SITE_URL the project will not start (emails would link to a
+    development address), and says why in one line."""
+    result = run_python(
+        "import django; django.setup()", DJANGO_SECRET_KEY="x" * 50, DJANGO_VAR_DIR=str(tmp_path), SITE_URL=""
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Refusing to start: SITE_URL is not set (the site's public address for links in emails,"
+        " e.g. https://www.example.org; or set DJANGO_DEBUG=1 for local development)."
+    ]
+
+
+def test_a_site_url_that_is_not_an_http_address_is_refused(tmp_path):
+    """A SITE_URL without a scheme or host is refused in one line, not used to build broken links."""
+    result = run_python(
+        "import django; django.setup()",
+        DJANGO_SECRET_KEY="x" * 50,
+        DJANGO_VAR_DIR=str(tmp_path),
+        SITE_URL="example.org",
+    )
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "SITE_URL must be an http(s) address" in result.stderr
+
+
+def test_debug_keeps_the_development_site_url(tmp_path):
+    """`make run` (DEBUG on) needs no SITE_URL: links point at the development server."""
+    code = "from django.conf import settings; print(settings.SITE_URL)"
+    result = run_python(code, DJANGO_DEBUG="1", DJANGO_VAR_DIR=str(tmp_path), SITE_URL="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "http://127.0.0.1:8000"
+
+
+def test_deploy_check_warns_when_site_url_is_not_https(tmp_path):
+    """`check --deploy` names SITE_URL (site_config.W001) when it is plain http, and fails CI on it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        DJANGO_SECRET_KEY="k3y-" + "abcdefghij" * 6,
+        DJANGO_HTTPS="1",
+        DJANGO_VAR_DIR=str(tmp_path),
+        SITE_URL="http://www.example.org",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "site_config.W001" in result.stdout + result.stderr

@@ -44,8 +44,9 @@ class PageCacheClient:
         self.inner = CountingApp()
         self.app = PageCacheWSGI(self.inner)
 
-    def request(self, path, *, method="GET", headers=None, host="testserver", scheme="http"):
+    def request(self, path, *, method="GET", headers=None, host="testserver", scheme="http", body=""):
         path, _, query = path.partition("?")
+        body = body.encode() if isinstance(body, str) else body
         environ = {
             "REQUEST_METHOD": method,
             "SCRIPT_NAME": "",
@@ -57,7 +58,7 @@ class PageCacheClient:
             "REMOTE_ADDR": "127.0.0.1",
             "HTTP_HOST": host,
             "wsgi.url_scheme": scheme,
-            "wsgi.input": io.BytesIO(b""),
+            "wsgi.input": io.BytesIO(body),
             "wsgi.errors": io.StringIO(),
             "wsgi.version": (1, 0),
             "wsgi.multithread": False,
@@ -65,7 +66,8 @@ class PageCacheClient:
             "wsgi.run_once": False,
         }
         for name, value in (headers or {}).items():
-            environ["HTTP_" + name.upper().replace("-", "_")] = value
+            name = name.upper().replace("-", "_")
+            environ[name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + name] = value
         captured = {}
 
         def start_response(status, response_headers, exc_info=None):

@@ -1,0 +1,383 @@
+"""`make bench-search`: search at scale, on generated articles in throwaway databases.
+
+    .venv/bin/python benchmarks/bench_search.py [--sizes 10000,100000] [--backends sqlite,postgresql]
+        [--postgres-url postgres://.../site_bench] [--json out.json]
+
+For each size and backend the script runs itself again as a worker process against a
+throwaway database (a temporary SQLite file; a PostgreSQL database named `site_bench`
+unless --postgres-url says otherwise), never the site's own. The worker generates
+synthetic articles (about 400 words each, Zipf-like word frequencies from a seeded
+generator, tags, 2% drafts and 1% scheduled), builds the index with rebuild_index(),
+and times a fixed mix of 200 queries through search_articles() and through the /search/
+view (each query the median of REPEAT runs, after one warm-up pass), plus a naive
+`icontains` scan on every tenth query as the baseline.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from itertools import accumulate
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SEED = 20261125
+WORDS_PER_ARTICLE = 400
+EVERY_ARTICLE_WORD = "wellness"  # put in every article: the worst case for ranking
+TAIL_WORDS = 7500
+# Each query is timed REPEAT times and its median kept: this 2-core machine is shared.
+REPEAT = 3
+BASELINE_EVERY = 10  # the naive scan runs on every tenth query (it takes seconds at 100k)
+# PostgreSQL's english configuration drops these; a query of them alone finds nothing
+# there but everything on SQLite, so the mix avoids them.
+STOPWORDS = set(
+    str.split(
+        """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers him his how i if in into is it its itself just me more most my no nor not now
+    of off on once only or other our out over own same she should so some such than that the their them
+    then there these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your"""
+    )
+)
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(seconds):
+    return {
+        "median_ms": round(statistics.median(seconds) * 1000, 2),
+        "p95_ms": round(percentile(seconds, 0.95) * 1000, 2),
+        "n": len(seconds),
+    }
+
+
+class Vocabulary:
+    """Every word with a Zipf weight: common English first, subject words, then a rare tail."""
+
+    def __init__(self, rng):
+        from benchmarks.bench_words import COMMON, HEALTH, SYLLABLES
+
+        words, seen = [], set()
+
+        def add(word):
+            if word not in seen:
+                seen.add(word)
+                words.append(word)
+
+        for word in COMMON[:60]:
+            add(word)
+        rest_common, health = COMMON[60:], list(HEALTH)
+        for i in range(max(len(rest_common), len(health))):
+            if i < len(health):
+                add(health[i])
+            if i < len(rest_common):
+                add(rest_common[i])
+        target = len(words) + TAIL_WORDS
+        while len(words) < target:
+            add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
+        self.words = words
+        self.health = [w for w in HEALTH if w in seen]
+        self.rank = {word: i for i, word in enumerate(words)}
+        self.cum_weights = list(accumulate(1.0 / (rank + 1) for rank in range(len(words))))
+
+    def draw(self, rng, k):
+        return rng.choices(self.words, cum_weights=self.cum_weights, k=k)
+
+
+def generate_articles(size, rng, vocabulary):
+    from django.utils import timezone
+    from taggit.models import Tag
+
+    from articles.models import Article, TaggedArticle
+    from benchmarks.bench_words import TAGS
+
+    tags = [Tag.objects.create(name=name, slug=name.lower().replace(" ", "-")) for name in TAGS]
+    tag_weights = list(accumulate(1.0 / (i + 1) for i in range(len(tags))))
+    now = timezone.now()
+    start = now - timedelta(days=5 * 365)
+    step = (now - start) / size
+    batch_size = 1000
+    made = 0
+    while made < size:
+        articles, tag_sets = [], []
+        for n in range(made, min(size, made + batch_size)):
+            words = vocabulary.draw(rng, WORDS_PER_ARTICLE)
+            paragraphs = [" ".join(words[i : i + 80]).capitalize() + "." for i in range(0, len(words), 80)]
+            paragraphs[0] = f"{EVERY_ARTICLE_WORD.capitalize()} notes. {paragraphs[0]}"
+            title_words = rng.choices(vocabulary.health, k=rng.randint(3, 7))
+            roll = rng.random()
+            status = Article.Status.DRAFT if roll < 0.02 else Article.Status.PUBLISHED
+            published_at = start + step * n
+            if 0.02 <= roll < 0.03:
+                published_at = now + timedelta(days=rng.randint(1, 30))  # scheduled
+            articles.append(
+                Article(
+                    title=" ".join(title_words).capitalize(),
+                    slug=f"bench-{n}",
+                    summary=" ".join(vocabulary.draw(rng, rng.randint(15, 25))).capitalize() + ".",
+                    body="\n\n".join(paragraphs),
+                    body_html="".join(f"<p>{p}</p>\n" for p in paragraphs),
+                    status=status,
+                    published_at=published_at,
+                )
+            )
+            tag_sets.append(set(rng.choices(tags, cum_weights=tag_weights, k=rng.randint(1, 4))))
+        created = Article.objects.bulk_create(articles)
+        TaggedArticle.objects.bulk_create(
+            [TaggedArticle(content_object=a, tag=t) for a, ts in zip(created, tag_sets, strict=True) for t in ts]
+        )
+        made += len(articles)
+        if made % 10_000 == 0:
+            print(f"  generated {made}", flush=True)
+
+
+def query_mix(rng, vocabulary, count=200):
+    """A fixed mix: rare, subject and common words, two words, prefixes and typos."""
+    words = vocabulary.words
+    tail = words[len(words) - TAIL_WORDS // 2 :]
+    middle_tail = words[len(words) - TAIL_WORDS : len(words) - TAIL_WORDS // 2]
+    health = vocabulary.health
+    common = [w for w in words[20:200] if w not in STOPWORDS]
+
+    def typo(word):
+        i = rng.randrange(1, len(word) - 2)
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+    mix = (
+        [("rare", rng.choice(tail)) for _ in range(30)]
+        + [("uncommon", rng.choice(middle_tail)) for _ in range(20)]
+        + [("subject", rng.choice(health)) for _ in range(40)]
+        + [("common", rng.choice(common)) for _ in range(20)]
+        + [("every article", EVERY_ARTICLE_WORD) for _ in range(10)]
+        + [("two subject words", f"{rng.choice(health)} {rng.choice(health)}") for _ in range(20)]
+        + [("common + rare", f"{rng.choice(common)} {rng.choice(tail)}") for _ in range(10)]
+        + [("two common words", f"{rng.choice(common)} {rng.choice(common)}") for _ in range(10)]
+        + [("prefix", rng.choice([w for w in health if len(w) >= 6])[: rng.randint(4, 5)]) for _ in range(20)]
+        + [("typo", typo(rng.choice([w for w in health if len(w) >= 6]))) for _ in range(20)]
+    )
+    assert len(mix) == count
+    rng.shuffle(mix)
+    return mix
+
+
+def naive_search(query):
+    """The baseline: what a site without an index does (icontains on every field)."""
+    from django.db.models import Q
+
+    from articles.models import Article
+    from articles.search import clean_query
+
+    articles = Article.objects.published()
+    for word in clean_query(query):
+        articles = articles.filter(Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word))
+    page = list(articles.order_by("-published_at")[:10])
+    return articles.count(), page
+
+
+def timed(function, queries, repeat=1):
+    """Seconds per query: the median of `repeat` runs (damps other processes' noise)."""
+    seconds = []
+    for query in queries:
+        runs = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            function(query)
+            runs.append(time.perf_counter() - started)
+        seconds.append(statistics.median(runs))
+    return seconds
+
+
+def run_worker(size):
+    """One measurement in this process, against the database DATABASE_URL names."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from articles import search
+
+    name = str(settings.DATABASES["default"]["NAME"])
+    if "bench" not in name:
+        raise SystemExit(f"Refusing to run the benchmark worker on {name!r}: not a bench database.")
+    rng = random.Random(SEED)
+    vocabulary = Vocabulary(rng)
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    generate_articles(size, rng, vocabulary)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    generate_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    indexed = search.rebuild_index()
+    build_seconds = time.perf_counter() - started
+
+    mix = query_mix(random.Random(SEED + 1), vocabulary)
+    queries = [query for _kind, query in mix]
+    timed(search.search_articles, queries)  # warm-up pass: caches, connection, page cache
+    per_query = timed(search.search_articles, queries, repeat=REPEAT)
+    by_kind = {}
+    for (kind, _query), seconds in zip(mix, per_query, strict=True):
+        by_kind.setdefault(kind, []).append(seconds)
+    totals = {query: search.search_articles(query).total for query in queries[:: len(queries) // 10]}
+
+    client = Client()
+    timed(lambda q: client.get("/search/", {"q": q}), queries[:20])
+    for query in queries:
+        response = client.get("/search/", {"q": query})
+        if response.status_code != 200:
+            raise SystemExit(f"/search/?q={query} answered {response.status_code}")
+    view_seconds = timed(lambda q: client.get("/search/", {"q": q}), queries, repeat=REPEAT)
+
+    baseline_queries = queries[::BASELINE_EVERY]
+    naive_search(baseline_queries[0])  # warm-up
+    naive = timed(naive_search, baseline_queries)
+    indexed_same = [seconds for i, seconds in enumerate(per_query) if i % BASELINE_EVERY == 0]
+    return {
+        "size": size,
+        "backend": connection.vendor,
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
+        "indexed": indexed,
+        "generate_s": round(generate_seconds, 1),
+        "build_s": round(build_seconds, 1),
+        "search": summary_ms(per_query),
+        "view": summary_ms(view_seconds),
+        "naive": summary_ms(naive),
+        "search_on_baseline_queries": summary_ms(indexed_same),
+        "ratio_median": round(statistics.median(naive) / statistics.median(per_query), 1),
+        "by_kind": {kind: summary_ms(values) for kind, values in sorted(by_kind.items())},
+        "sample_totals": totals,
+    }
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated article counts")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite and/or postgresql")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/site_bench"),
+        help="a database the benchmark may drop and recreate (its name must contain 'bench')",
+    )
+    parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
+    parser.add_argument("--worker-size", type=int, help="internal: run one measurement in this process")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.worker_size:
+        print("BENCH-JSON " + json.dumps(run_worker(args.worker_size)), flush=True)
+        return
+    results = []
+    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+            print(f"{backend}, {size} articles ...", flush=True)
+            results.append(run_child(size, backend, args.postgres_url))
+            print_row(results[-1])
+    print()
+    print_table(results)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(results, indent=2))
+
+
+def run_child(size, backend, postgres_url):
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        if backend == "sqlite":
+            database_url = f"sqlite:///{tmp}/bench.sqlite3"
+        elif backend in {"postgres", "postgresql"}:
+            database_url = postgres_url
+            recreate_postgres(postgres_url)
+        else:
+            raise SystemExit(f"Unknown backend {backend!r}")
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "site_config.test_settings",
+            "DJANGO_VAR_DIR": tmp,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+        }
+        process = subprocess.run(  # noqa: S603 (this script, fixed arguments)
+            [sys.executable, __file__, "--worker-size", str(size)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if process.returncode != 0:
+            raise SystemExit(f"worker failed ({backend}, {size}):\n{process.stdout[-3000:]}\n{process.stderr[-3000:]}")
+        line = next(line for line in process.stdout.splitlines() if line.startswith("BENCH-JSON "))
+        return json.loads(line.removeprefix("BENCH-JSON "))
+
+
+def recreate_postgres(url):
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(url)
+    name = config["NAME"]
+    if "bench" not in name:
+        raise SystemExit(f"--postgres-url must name a throwaway database containing 'bench', not {name!r}")
+    with psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {}").format(psycopg.sql.Identifier(name)))
+        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+
+
+def print_row(r):
+    s, v, n = r["search"], r["view"], r["naive"]
+    print(
+        f"  build {r['build_s']} s | search median {s['median_ms']} ms, p95 {s['p95_ms']} ms | "
+        f"view median {v['median_ms']} ms, p95 {v['p95_ms']} ms | naive median {n['median_ms']} ms, "
+        f"p95 {n['p95_ms']} ms | {r['ratio_median']}x | load average {r['load_average_at_end']}"
+    )
+    for kind, figures in r["by_kind"].items():
+        print(f"    {kind:<18} median {figures['median_ms']:>7} ms  p95 {figures['p95_ms']:>7} ms")
+    sys.stdout.flush()
+
+
+def print_table(results):
+    print(
+        "| backend | articles | index build | search median | search p95 | view median | view p95 "
+        "| naive median | naive p95 | naive / search (median) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['backend']} | {r['size']:,} | {r['build_s']} s | {r['search']['median_ms']} ms "
+            f"| {r['search']['p95_ms']} ms | {r['view']['median_ms']} ms | {r['view']['p95_ms']} ms "
+            f"| {r['naive']['median_ms']} ms | {r['naive']['p95_ms']} ms | {r['ratio_median']}x |"
+        )
+    for backend in {r["backend"] for r in results}:
+        rows = sorted((r for r in results if r["backend"] == backend), key=lambda r: r["size"])
+        if len(rows) >= 2:
+            growth = rows[-1]["search"]["median_ms"] / max(rows[0]["search"]["median_ms"], 0.001)
+            print(f"{backend}: median grows {growth:.1f}x from {rows[0]['size']:,} to {rows[-1]['size']:,} articles")
+
+
+if __name__ == "__main__":
+    main()
