@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from site_config.client_ip import get_client_ip
+from core.client_ip import get_client_ip
 
 from .models import RateLimitCounter
 

@@ -284,7 +284,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_VERBOSE = False
 # The same client address as the rate limits: REMOTE_ADDR unless DJANGO_CLIENT_IP_HEADER.
-AXES_CLIENT_IP_CALLABLE = "site_config.client_ip.axes_client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.axes_client_ip"
 
 # --- Email and the task queue -----------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()

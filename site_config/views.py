@@ -9,9 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from core.client_ip import get_client_ip
 from protocols.ratelimit import hit, parse_rate
-
-from .client_ip import get_client_ip
 
 logger = logging.getLogger(__name__)
 csp_logger = logging.getLogger("site_config.csp")

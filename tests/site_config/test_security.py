@@ -13,7 +13,7 @@ from django.db.utils import InterfaceError, OperationalError
 from django.test import Client, RequestFactory
 from django.urls import path
 
-from site_config.client_ip import axes_client_ip, get_client_ip
+from core.client_ip import axes_client_ip, get_client_ip
 from site_config.urls import urlpatterns as site_urlpatterns
 from tests.articles.factories import make_article
 

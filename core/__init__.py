@@ -1,0 +1,1 @@
+"""Code both apps use and neither owns: the client address, Markdown rendering."""
