@@ -128,6 +128,10 @@ def deliver_email(*, delivery_id, connection=None):
         return "skipped"
 
     try:
+        if connection is not None:
+            # Opened here, not by send(): a backend that opens the connection itself also
+            # closes it after the message, and the batch would reconnect for every email.
+            connection.open()
         message = _build(delivery, connection or get_connection(fail_silently=False))
         message.send(fail_silently=False)
     except Exception as exc:  # SMTP refusals, timeouts, DNS: retried unless permanent
