@@ -265,13 +265,15 @@ def faketime(offset):
     return ["faketime", "-f", offset]
 
 
-def start(env, *args, clock=None):
-    """Start `manage.py ARGS` (under faketime when `clock` is given, e.g. "+15m").
+def start(env, *args, clock=None, profile=None):
+    """Start `manage.py ARGS` (under faketime when `clock` is given, e.g. "+15m"; under
+    cProfile, writing to `profile`, when given).
 
     Its output goes to a temporary file, not a pipe: a worker logs a line per email and
     would block on a full pipe.
     """
-    command = [*(faketime(clock) if clock else []), PYTHON, "manage.py", *args]
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    command = [*(faketime(clock) if clock else []), PYTHON, *profiler, "manage.py", *args]
     env = dict(env, FAKETIME_DONT_FAKE_MONOTONIC="1") if clock else env
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish())
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
@@ -288,10 +290,15 @@ class Finished:
     output: str
 
 
-def finish(process, timeout=900):
-    """Wait for a process from `start()`: exit code, wall time, peak memory (ru_maxrss), output."""
+def finish(process, timeout=900, *, every_tick=None):
+    """Wait for a process from `start()`: exit code, wall time, peak memory (ru_maxrss), output.
+
+    `every_tick(pid)` is called about every 20 ms while it runs (to sample it).
+    """
     deadline = time.monotonic() + timeout
     while True:
+        if every_tick:
+            every_tick(process.pid)
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
