@@ -194,7 +194,10 @@ def _lock_due_batch(now, batch_size):
     due = (
         Signup.objects.filter(status=Signup.Status.CONFIRMED, paused_at__isnull=True, next_step_due_at__lte=now)
         .select_related("protocol")
-        .order_by("next_step_due_at", "pk")
+        # The partial index's order, nothing more: many subscribers share a due time (the
+        # send hour), and a tiebreak on pk made PostgreSQL read and sort every due row for
+        # each batch (54 ms instead of 0.8 ms a batch at 10,000 due, growing with the square).
+        .order_by("next_step_due_at")
     )
     if connection.features.has_select_for_update_skip_locked:
         # PostgreSQL: schedulers on several machines share the work instead of waiting.
