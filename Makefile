@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format bench bench-http bench-search loadtest lighthouse migrate seed worker clean
+.PHONY: run serve test lint format bench bench-http bench-search bench-email loadtest lighthouse migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,9 +60,11 @@ test: $(DEV_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## bench: every page type under gunicorn (production config) against the static-file ceiling
-## with wrk, then the search benchmark at 10,000 articles (`make bench-search` runs every size)
+## with wrk, then the search benchmark at 10,000 articles (`make bench-search` runs every size),
+## then the program's emails at 10,000 subscribers (`make bench-email`)
 bench: bench-http
 	$(MAKE) --no-print-directory bench-search BENCH_SEARCH_ARGS="$(or $(BENCH_SEARCH_ARGS),--sizes 10000)"
+	$(MAKE) --no-print-directory bench-email
 
 ## bench-http: only the HTTP benchmark, e.g. BENCH_ARGS="--duration 10 --workers 2 --no-page-cache"
 bench-http: $(RUNTIME_STAMP)
@@ -73,6 +75,12 @@ bench-http: $(RUNTIME_STAMP)
 ## BENCH_SEARCH_ARGS="--sizes 10000 --backends sqlite"
 bench-search: $(RUNTIME_STAMP)
 	$(BIN)/python benchmarks/bench_search.py $(BENCH_SEARCH_ARGS)
+
+## bench-email: one send_due_steps pass and one db_worker over 10,000 due program steps, against
+## an SMTP server on loopback, in a throwaway database (SQLite; PostgreSQL when DATABASE_URL says so),
+## e.g. BENCH_EMAIL_ARGS="--subscribers 100000 --worker-tasks 20" or "--profile var/profiles"
+bench-email: $(DEV_STAMP)
+	$(BIN)/python benchmarks/email_bench.py $(BENCH_EMAIL_ARGS)
 
 ## loadtest: bounded load and fault tests on loopback (signup storms on SQLite and PostgreSQL,
 ## publishing under read load, SMTP outage); CI runs it

@@ -48,40 +48,54 @@ def _anchor(signup):
     return signup.last_step_sent_at or signup.program_started_at
 
 
-def _has_step_in_flight(signup):
-    # Waiting to be sent, failing, or given up (staff retry it): the next step waits for it.
-    return signup.deliveries.filter(
-        ACTIVE_DELIVERY, kind=EmailDelivery.Kind.STEP, step__isnull=False, sent_at__isnull=True
-    ).exists()
+def _step_deliveries(signup):
+    """The steps this subscriber has a delivery of, and whether one is still on its way
+    (waiting to be sent, failing, or given up: staff retry it; the next step waits for it)."""
+    delivered, in_flight = set(), False
+    rows = signup.deliveries.filter(ACTIVE_DELIVERY, step__isnull=False).values_list("step_id", "kind", "sent_at")
+    for step_id, kind, sent_at in rows:
+        delivered.add(step_id)
+        in_flight = in_flight or (kind == EmailDelivery.Kind.STEP and sent_at is None)
+    return delivered, in_flight
 
 
-def plan_next(signup, *, now=None):
+def plan_next(signup, *, now=None, save_fields=()):
     """Set the signup's next due time, or mark the program completed; queue it when due now.
 
     Call inside a transaction holding the signup's row. Does nothing for a subscriber who
-    is not in the program, is paused, or has a step on its way.
+    is not in the program, is paused, or has a step on its way. `save_fields`: fields the
+    caller changed, saved in the same UPDATE.
     """
     now = now or timezone.now()
-    if not signup.in_program or signup.paused_at is not None or _has_step_in_flight(signup):
-        return None
+    save_fields = list(save_fields)
+    if not signup.in_program or signup.paused_at is not None:
+        return _save(signup, save_fields)
+    delivered, in_flight = _step_deliveries(signup)
+    if in_flight:
+        return _save(signup, save_fields)
     steps = list(Step.objects.filter(protocol_id=signup.protocol_id).order_by("position", "pk"))
-    delivered = set(signup.deliveries.filter(ACTIVE_DELIVERY, step__isnull=False).values_list("step_id", flat=True))
     step = _steps_after(signup, steps, delivered)
     if step is None:
         signup.next_step_due_at = None
         signup.completed_at = signup.completed_at or now
-        signup.save(update_fields=["next_step_due_at", "completed_at"])
+        signup.save(update_fields=[*save_fields, "next_step_due_at", "completed_at"])
         return None
     protocol = signup.protocol
     due = due_time(anchor=_anchor(signup), delay_days=step.delay_days, zone=signup.zone, send_hour=protocol.send_hour)
     signup.next_step_due_at = due
     signup.completed_at = None
-    signup.save(update_fields=["next_step_due_at", "completed_at"])
+    signup.save(update_fields=[*save_fields, "next_step_due_at", "completed_at"])
     if due <= now:
         delivery = _write_delivery(signup, step, now)
         if delivery is not None:
             transaction.on_commit(lambda: enqueue_deliveries([delivery.pk]), robust=True)
     return due
+
+
+def _save(signup, fields):
+    if fields:
+        signup.save(update_fields=fields)
+    return None
 
 
 def _write_delivery(signup, step, now):
@@ -117,8 +131,7 @@ def step_sent(delivery, *, sent_at):
     position = delivery.step.position if delivery.step else delivery.step_position
     signup.last_position_sent = max(signup.last_position_sent, position or 0)
     signup.last_step_sent_at = sent_at
-    signup.save(update_fields=["last_position_sent", "last_step_sent_at"])
-    plan_next(signup, now=sent_at)
+    plan_next(signup, now=sent_at, save_fields=["last_position_sent", "last_step_sent_at"])
 
 
 def enter_waitlisted(*, now=None, batch_size=BATCH_SIZE):
@@ -181,7 +194,10 @@ def _lock_due_batch(now, batch_size):
     due = (
         Signup.objects.filter(status=Signup.Status.CONFIRMED, paused_at__isnull=True, next_step_due_at__lte=now)
         .select_related("protocol")
-        .order_by("next_step_due_at", "pk")
+        # The partial index's order, nothing more: many subscribers share a due time (the
+        # send hour), and a tiebreak on pk made PostgreSQL read and sort every due row for
+        # each batch (54 ms instead of 0.8 ms a batch at 10,000 due, growing with the square).
+        .order_by("next_step_due_at")
     )
     if connection.features.has_select_for_update_skip_locked:
         # PostgreSQL: schedulers on several machines share the work instead of waiting.

@@ -9,7 +9,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.test import Client
 
-from protocols.models import EmailDelivery, Signup
+from protocols import services
+from protocols.models import EmailDelivery, Signup, Step
 from tests.protocols.conftest import make_scheduled_tasks_due, run_worker
 
 
@@ -18,10 +19,12 @@ class Inbox:
 
     def __init__(self):
         self.messages = []
+        self.peers = []  # the client's (address, port): one per SMTP connection
 
     async def handle_DATA(self, server, session, envelope):
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append((envelope.rcpt_tos, parsed))
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
 
@@ -173,3 +176,29 @@ def test_program_email_over_real_smtp_carries_its_headers_links_disclaimer_and_p
     delivery = EmailDelivery.objects.get(kind="step")
     assert delivery.subject == step.subject
     assert "1 Example Street" in delivery.text_body and "1 Example Street" in delivery.html_body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_sent_over_one_smtp_connection(smtp_settings, make_protocol, make_signup):
+    """send_batch keeps one SMTP connection open for the whole batch instead of reconnecting per email."""
+    from django.utils import timezone
+
+    protocol = make_protocol()
+    step = Step.objects.create(protocol=protocol, position=1, subject="Day one", body="Hello.")
+    now = timezone.now()
+    ids = []
+    for n in range(5):
+        signup = make_signup(protocol, f"reader{n}@example.org", status="confirmed", program_started_at=now)
+        delivery = EmailDelivery.objects.create(
+            signup=signup, kind="step", step=step, step_position=1, to_email=signup.email, next_attempt_at=now
+        )
+        ids.append(delivery.pk)
+
+    controller, inbox = start_server(smtp_settings)
+    try:
+        assert services.send_batch(ids) == {"sent": 5}
+    finally:
+        controller.stop()
+
+    assert len(inbox.messages) == 5
+    assert len(set(inbox.peers)) == 1
