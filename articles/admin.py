@@ -15,6 +15,7 @@ from taggit.models import Tag
 from .admin_reviews import ReviewInline, ReviewQueueAdminMixin
 from .forms import ArticleAdminForm, ReferenceForm
 from .history import compare, restore_version
+from .images import admin as image_admin  # noqa: F401 (registers the image library)
 from .models import Article, Author, Reference
 from .search import article_ids_matching
 
@@ -68,10 +69,19 @@ class ArticleAdmin(ReviewQueueAdminMixin, SearchIndexAdminMixin, SimpleHistoryAd
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ReferenceInline, ReviewInline]
     actions = ["publish_now", "move_to_drafts"]
-    autocomplete_fields = ["author", "assigned_reviewer"]
+    autocomplete_fields = ["author", "assigned_reviewer", "hero_image"]
     history_list_display = ["version_tags", "version_actions"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "tags"]}),
+        (
+            "Images",
+            {
+                "fields": ["hero_image"],
+                "description": "Pick the hero from the image library by its alt text, caption or credit, or upload "
+                "one with “+”. In the body, <code>![](image:42)</code> shows library image 42 (text in the brackets "
+                "replaces its alt text).",
+            },
+        ),
         (
             "Publication",
             {

@@ -11,13 +11,14 @@ class ArticlesConfig(AppConfig):
         from site_config import page_cache
 
         from . import signals  # noqa: F401 (connects the receivers)
-        from .models import Article, Author, EditorialSettings, Reference, Review, Reviewer, TaggedArticle
+        from .models import Article, Author, EditorialSettings, Image, Reference, Review, Reviewer, TaggedArticle
         from .search import signals as search_signals  # noqa: F401 (keeps the search index in step)
 
         # Everything an article page, a list, a tag page, the feeds or the sitemap shows.
         # A scheduled article becomes public at published_at without any save.
         page_cache.register(Article, publish_at="published_at")
-        for model in (Author, Reference, TaggedArticle, Tag, TaggedItem):
+        # Image: alt text, captions, credits, focal points and new renditions show on pages.
+        for model in (Author, Reference, TaggedArticle, Tag, TaggedItem, Image):
             page_cache.register(model)
         # The medical review: reviewer pages, the "Medically reviewed by" line and the
         # JSON-LD's lastReviewed/reviewedBy, and the disclosure from the editorial settings.

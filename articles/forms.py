@@ -58,6 +58,7 @@ class ArticleAdminForm(forms.ModelForm):
             "status",
             "published_at",
             "author",
+            "hero_image",
             "mentions_publisher_products",
             "assigned_reviewer",
             "review_interval_months",

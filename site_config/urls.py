@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from articles.images.views import serve_media
 from articles.sitemaps import ArticleSitemap, PageSitemap, TagSitemap
 from protocols.sitemaps import ProtocolSitemap
 
@@ -24,6 +25,12 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("csp-report/", views.csp_report, name="csp_report"),
     path("protocols/", include("protocols.urls")),
+    # Files on local disk (the embedded setup); with S3 the bucket serves them.
+    *(
+        []
+        if settings.MEDIA_S3_BUCKET
+        else [path(settings.MEDIA_URL.lstrip("/") + "<path:name>", serve_media, name="media")]
+    ),
     path("", include("articles.urls")),
 ]
 

@@ -10,6 +10,7 @@ from .articles import (
     tags_in_use,
 )
 from .editorial import EditorialSettings
+from .images import Image
 from .reviews import Review, Reviewer, ReviewReminder
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Author",
     "EditorialSettings",
     "HistoricalArticleSnapshot",
+    "Image",
     "Reference",
     "Review",
     "ReviewReminder",

@@ -26,7 +26,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_listing(self):
         """Everything a card or an article page shows, in a fixed number of queries."""
-        return self.select_related("author").prefetch_related(
+        return self.select_related("author", "hero_image").prefetch_related(
             Prefetch("tagged_items", queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"))
         )
 
@@ -143,6 +143,15 @@ class Article(models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
         help_text="Months between reviews for this article. Empty: the site's default (REVIEW_INTERVAL_MONTHS).",
+    )
+    hero_image = models.ForeignKey(
+        "Image",
+        null=True,
+        blank=True,
+        # An image in use cannot be deleted; the admin names the articles (articles.images.admin).
+        on_delete=models.PROTECT,
+        related_name="hero_articles",
+        help_text="Shown under the title, on cards and as the picture of shared links. Optional.",
     )
     mentions_publisher_products = models.BooleanField(
         "mentions products sold by the publisher",

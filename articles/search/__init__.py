@@ -54,7 +54,7 @@ __all__ = [
 
 PER_PAGE = 10
 # What a result needs of its article (not the body: the snippet stands in for it).
-HIT_FIELDS = ("id", "title", "slug", "summary", "status", "published_at", "updated_at")
+HIT_FIELDS = ("id", "title", "slug", "summary", "status", "published_at", "updated_at", "hero_image")
 _SLUG = re.compile(r"[-\w]{1,100}")
 
 
@@ -92,7 +92,7 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     # is_published (published() for one object). Fetched by primary key only: with
     # published()'s conditions in the same query SQLite, lacking ANALYZE statistics,
     # scans the (status, published_at) index over every public article instead.
-    articles = Article.objects.filter(pk__in=page_ids).only(*HIT_FIELDS).in_bulk()
+    articles = Article.objects.filter(pk__in=page_ids).select_related("hero_image").only(*HIT_FIELDS).in_bulk()
     if public:
         articles = {pk: article for pk, article in articles.items() if article.is_published}
     snippets = engine.snippets(words, page_ids)

@@ -74,13 +74,13 @@ def site_json_ld(context):
     return _json_ld({"@context": "https://schema.org", "@graph": [website, organization]})
 
 
-def article_image(article):
-    """The article's lead image URL for structured data and Open Graph, or None.
+def article_image(article, request):
+    """The article's hero as a schema.org ImageObject, or None."""
+    if article.hero_image is None:
+        return None
+    from .image_tags import image_object
 
-    Articles have no images yet; when they get one (e.g. an `image` field), return its
-    absolute URL here and the JSON-LD `image` follows.
-    """
-    return None
+    return image_object(article.hero_image, request)
 
 
 @register.simple_tag(takes_context=True)
@@ -121,7 +121,7 @@ def article_json_ld(context, article):
         "inLanguage": LANGUAGE,
         "keywords": [tag.name for tag in article.tag_list],
     }
-    image = article_image(article)
+    image = article_image(article, request)
     if image:
         article_node["image"] = image
     if article_node["datePublished"] is None:  # an editor's preview of a draft
