@@ -25,15 +25,17 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(RUNTIME_STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_content
-	@# The email worker and the protocols' scheduler run beside the dev server (emails print to
-	@# this console unless EMAIL_HOST is set).
+	@# The email worker, the protocols' scheduler and the review reminders run beside the dev
+	@# server (emails print to this console unless EMAIL_HOST is set).
 	@export DJANGO_DEBUG=1; \
 	$(BIN)/python manage.py db_worker --interval 1 --no-startup-delay & worker=$$!; \
 	$(BIN)/python manage.py send_due_steps --every 60 >/dev/null & scheduler=$$!; \
-	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py send_review_reminders --every 86400 >/dev/null & reminders=$$!; \
+	trap 'kill $$worker $$scheduler $$reminders 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## serve: the same data through gunicorn with DEBUG off, plus the email worker and the scheduler
+## serve: the same data through gunicorn with DEBUG off, plus the email worker, the scheduler,
+## the data-retention purge and the review reminders
 serve: $(RUNTIME_STAMP)
 	@mkdir -p var
 	@[ -n "$$DJANGO_SECRET_KEY" ] || [ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
@@ -46,7 +48,8 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py db_worker & worker=$$!; \
 	$(BIN)/python manage.py send_due_steps --every 60 >/dev/null & scheduler=$$!; \
 	$(BIN)/python manage.py purge_expired --every 86400 >/dev/null & purger=$$!; \
-	trap 'kill $$worker $$scheduler $$purger 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py send_review_reminders --every 86400 >/dev/null & reminders=$$!; \
+	trap 'kill $$worker $$scheduler $$purger $$reminders 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn site_config.wsgi --bind $(HOST):$(PORT)
 
 ## worker: the email queue worker on its own

@@ -125,6 +125,20 @@ class ArticleAdmin(ReviewQueueAdminMixin, SearchIndexAdminMixin, SimpleHistoryAd
         super().save_related(request, form, formsets, change)
         # Tags and references are saved after the article row: complete this save's version.
         form.instance.refresh_history_snapshot()
+        self.warn_about_markers_without_a_reference(request, form.instance)
+
+    def warn_about_markers_without_a_reference(self, request, article):
+        """A `[^7]` with six references links to nothing on the page: tell the editor."""
+        count = article.references.count()
+        missing = sorted(number for number in article.cited_numbers if number > count)
+        if missing:
+            markers = ", ".join(f"[^{number}]" for number in missing)
+            self.message_user(
+                request,
+                f"The text cites {markers} but the article has {count} reference{'s' if count != 1 else ''}: "
+                "add the missing references or correct the markers.",
+                messages.WARNING,
+            )
 
     # Bulk actions save each article on its own (not queryset.update()) so signals, the
     # page cache, the search index and the history all see the change.

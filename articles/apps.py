@@ -8,11 +8,18 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from taggit.models import Tag, TaggedItem
 
+        from core.markdown import reserve_ids
         from site_config import page_cache
 
         from . import signals  # noqa: F401 (connects the receivers)
         from .models import Article, Author, EditorialSettings, Image, Reference, Review, Reviewer, TaggedArticle
         from .search import signals as search_signals  # noqa: F401 (keeps the search index in step)
+
+        # Ids of the article, person and search templates around a Markdown body.
+        reserve_ids(
+            "toc-title", "tags-title", "references-title", "related-title", "author-title",
+            "search-facets-title", "person-articles-title",
+        )  # fmt: skip
 
         # Everything an article page, a list, a tag page, the feeds or the sitemap shows.
         # A scheduled article becomes public at published_at without any save.

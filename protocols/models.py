@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from articles.markdown import render_markdown
+from core.markdown import render_markdown
 
 from .rendering import render_step_body
 

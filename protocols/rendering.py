@@ -4,7 +4,7 @@ import re
 
 from django.conf import settings
 
-from articles.markdown import render_markdown
+from core.markdown import render_markdown
 
 # href="/articles/..." (a site path, not "//host"): emails need the full address.
 _SITE_HREF = re.compile(r'href="(/(?!/)[^"]*)"')

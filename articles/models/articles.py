@@ -11,8 +11,9 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
+from core.markdown import CITE_ID, render_markdown
+
 from ..citations import citation_link, normalise_doi, normalise_pmid, validate_doi, validate_pmid
-from ..markdown import CITE_ID, render_markdown
 
 WORDS_PER_MINUTE = 230
 TEXT_FIELDS = ("title", "summary", "body")  # an edit of these moves "Updated"

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
-from articles.models import Article
+from articles.models import Article, Reference
 from tests.articles.factories import make_article, make_author, make_scheduled
 from tests.helpers import log_in_staff
 
@@ -104,6 +104,22 @@ def test_adding_an_article_saves_tags_references_and_a_complete_version(admin_cl
     assert version.tag_names == ["common cold", "zinc"]
     assert [ref["title"] for ref in version.references_snapshot] == ["First source", "Second source"]
     assert version.history_user.username == "boss"
+
+
+def test_markers_past_the_last_reference_are_pointed_out_to_the_editor(admin_client):
+    """[^3] with two references saves, and the editor is told which markers link to nothing."""
+    body = "Lead [^1].\n\nMore [^2] and [^3], then [^5]."
+    response = admin_client.post(reverse("admin:articles_article_add"), form_data(body=body), follow=True)
+    assert Article.objects.filter(slug="zinc-and-colds").exists()
+    messages = [str(message) for message in response.context["messages"]]
+    warning = "The text cites [^3], [^5] but the article has 2 references: add the missing references or correct"
+    assert any(message.startswith(warning) for message in messages), messages
+
+    article = Article.objects.get(slug="zinc-and-colds")
+    change = form_data(body="Lead [^1].\n\nMore [^2].", **{"references-INITIAL_FORMS": "0"})
+    Reference.objects.filter(article=article).delete()
+    response = admin_client.post(reverse("admin:articles_article_change", args=[article.pk]), change, follow=True)
+    assert not any("cites" in str(message) for message in response.context["messages"])
 
 
 def test_duplicate_slug_is_a_form_error_not_a_500(admin_client):

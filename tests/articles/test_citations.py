@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 
 from articles.citations import citation_link, normalise_doi, normalise_pmid, validate_doi, validate_pmid
 from articles.history import restore_version
-from articles.markdown import render_markdown
 from articles.models import Reference
+from core.markdown import render_markdown
 from tests.articles.factories import make_article
 from tests.articles.html_checks import dangerous_markup
 

@@ -149,25 +149,6 @@ def test_deleting_an_article_keeps_its_last_tags_and_references_in_history():
     assert [ref["title"] for ref in deleted.references_snapshot] == ["Study"]
 
 
-def test_heading_ids_never_take_an_id_of_the_page_layout():
-    """A body heading "Main" must not capture the skip link's target, nor any other id the
-    templates use; LAYOUT_IDS lists every literal id in the templates."""
-    import re
-    from pathlib import Path
-
-    from django.conf import settings
-
-    from articles.markdown import LAYOUT_IDS, render_markdown
-
-    literal_ids = set()
-    for template in Path(settings.BASE_DIR, "templates").rglob("*.html"):
-        literal_ids |= set(re.findall(r'\bid="([^"{]+)"', template.read_text()))
-    assert literal_ids <= LAYOUT_IDS, literal_ids - LAYOUT_IDS
-    html = render_markdown("## Main\n\nText.\n\n## Main\n\nMore.\n\n## References title\n")
-    assert '<h2 id="main-2">Main</h2>' in html and '<h2 id="main-3">Main</h2>' in html
-    assert 'id="main"' not in html
-
-
 @pytest.mark.django_db
 def test_tags_stored_without_a_slug_get_one_from_the_migration():
     """Tags saved with an empty slug before the fix are given one by migration 0004."""

@@ -1,4 +1,5 @@
-"""Markdown source to sanitised HTML, once, when content is saved."""
+"""Markdown source to sanitised HTML, once, when content is saved: article bodies, protocol
+descriptions and program emails share these rules."""
 
 import re
 
@@ -42,21 +43,25 @@ _TAG = re.compile(r"<[^>]+>")
 _CITATION_IDS = re.compile(r"^(?:ref|cite)-\d")
 
 
-# Ids the page layout around an article body uses: a heading never takes one (a body
-# heading "Main" would otherwise capture the skip link). A test keeps this list complete.
-LAYOUT_IDS = frozenset(
-    {
-        "main", "site-search-q", "toc-title", "tags-title", "references-title", "related-title",
-        "author-title", "error-summary", "error-summary-title", "search-facets-title",
-        "signup-heading", "closed-heading", "signup-chart-title", "funnel-chart-title", "program-title",
-        "person-articles-title",
-    }
-)  # fmt: skip
+# Ids the page layout around a Markdown body uses (the skip link's "main", the article's
+# "toc-title", the signup form's "error-summary", ...): a body heading never takes one, or a
+# heading "Main" would capture the skip link. Each app reserves the ids of its own templates
+# in its AppConfig.ready(); a test checks that every literal id in the templates is reserved.
+_reserved_ids = set()
+
+
+def reserve_ids(*ids):
+    """Keep these ids, used by an app's templates around rendered Markdown, out of headings."""
+    _reserved_ids.update(ids)
+
+
+def reserved_ids():
+    return frozenset(_reserved_ids)
 
 
 def _add_heading_ids(html):
     """Give h2-h4 stable ids from their text, unique within the page."""
-    seen = dict.fromkeys(LAYOUT_IDS, 1)
+    seen = dict.fromkeys(_reserved_ids, 1)
 
     def replace(match):
         level, inner = match.group(1), match.group(2)
