@@ -30,6 +30,26 @@ _markdown = (
     .disable(["footnote_def", "footnote_tail"])
 )
 _markdown.add_render_rule("footnote_ref", _citation_ref)
+
+# `![alt override](image:42)` names image 42 of the articles' image library. Rendering
+# leaves a marker that the page expands when it is shown (articles.images.markdown), so a
+# new rendition, alt text or caption shows without saving every article again
+# (docs/decisions/body-images-expanded-per-request.md). Other image sources render nothing.
+LIBRARY_IMAGE_SRC = re.compile(r"^image:(\d{1,12})$")
+_LONE_MARKER = re.compile(r"<p>\s*(<figure data-image=\"\d+\"[^>]*></figure>)\s*</p>")
+
+
+def _library_image(self, tokens, idx, options, env):
+    token = tokens[idx]
+    match = LIBRARY_IMAGE_SRC.match(token.attrGet("src") or "")
+    if match is None:
+        return ""
+    alt = self.renderInlineAsText(token.children or [], options, env).strip()
+    alt_attribute = f' data-alt="{escapeHtml(alt)}"' if alt else ""
+    return f'<figure data-image="{match.group(1)}"{alt_attribute}></figure>'
+
+
+_markdown.add_render_rule("image", _library_image)
 CITE_ID = re.compile(r'<a href="#ref-\d+" id="cite-(\d+)"')
 
 ALLOWED_TAGS = {
@@ -37,7 +57,13 @@ ALLOWED_TAGS = {
     "hr", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
     "thead", "tr", "ul",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title", "id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "figure": {"data-image", "data-alt"},
+}
 _HEADING = re.compile(r"<(h[2-4])>(.*?)</\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 _CITATION_IDS = re.compile(r"^(?:ref|cite)-\d")
@@ -78,7 +104,8 @@ def _add_heading_ids(html):
 
 def render_markdown(source):
     """Render Markdown and keep only safe tags, attributes and URL schemes."""
-    html = _markdown.render(source or "")
+    # A library image alone in its paragraph becomes a figure of its own (a figure cannot sit in a <p>).
+    html = _LONE_MARKER.sub(r"\1", _markdown.render(source or ""))
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -1,9 +1,11 @@
 """Library images in templates: <picture>, card thumbnails, og:image and the generated cards."""
 
 import logging
+from html import unescape as unescape_entities
 
 from django import template
 from django.conf import settings
+from django.utils.html import strip_tags
 
 from articles.images import cards
 from articles.images.pictures import absolute, card_picture, media_url, picture, social_image
@@ -20,6 +22,15 @@ HERO_SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"
 def picture_tag(image, *, sizes=HERO_SIZES, priority=False, alt=None, css_class=""):
     """A responsive <picture>: `priority` for the first image on screen (no lazy loading)."""
     return {"picture": picture(image, alt=alt), "sizes": sizes, "priority": priority, "css_class": css_class}
+
+
+@register.simple_tag(takes_context=True)
+def article_body(context, article):
+    """The article's stored body HTML with its library images expanded (warnings for editors' previews)."""
+    from articles.images.markdown import expand_body_images
+
+    view = context.get("view")
+    return expand_body_images(article.body_html, staff_preview=bool(getattr(view, "preview", False)))
 
 
 @register.inclusion_tag("images/card_picture.html")
@@ -50,9 +61,6 @@ def og_title(parser, token):
 @register.inclusion_tag("images/og_image.html", takes_context=True)
 def generated_card_meta(context, title=None):
     """og:image meta for the generated card of `title` (by default the page's og:title)."""
-    from django.utils.html import strip_tags
-    from django.utils.text import unescape_entities
-
     if title is None:
         title = unescape_entities(strip_tags(context.render_context.get(OG_TITLE_KEY, "")))
     site_name = context.get("site_name") or settings.SITE_NAME

@@ -1,5 +1,6 @@
 """Image files for tests, good and hostile, made with Pillow; and library images made from them."""
 
+import functools
 import io
 import random
 import struct
@@ -38,7 +39,9 @@ def gps_exif(orientation=None):
     return exif
 
 
+@functools.cache
 def srgb_profile():
+    """One profile for the whole run (a new one carries the time it was made)."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 

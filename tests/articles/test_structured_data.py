@@ -67,7 +67,7 @@ def test_article_page_publishes_a_complete_graph(client):
     assert entry["datePublished"] == article.published_at.isoformat(timespec="seconds")
     assert entry["dateModified"] == page["dateModified"]
     assert entry["inLanguage"] == page["inLanguage"] == "en"
-    assert "image" not in entry  # articles have no images yet (see article_image())
+    assert "image" not in entry  # no hero image: no image (tests/articles/test_images_pages.py has one)
 
     crumbs = nodes["BreadcrumbList"]["itemListElement"]
     assert [(c["position"], c["item"]) for c in crumbs] == [
@@ -76,16 +76,6 @@ def test_article_page_publishes_a_complete_graph(client):
         (3, url),
     ]
     assert crumbs[-1]["name"] == "Magnesium and leg cramps"
-
-
-def test_article_image_hook_adds_the_image(client, monkeypatch):
-    """When an article has an image, its absolute URL becomes the Article's `image`."""
-    from articles.templatetags import article_tags
-
-    monkeypatch.setattr(article_tags, "article_image", lambda article: "http://testserver/media/lead.jpg")
-    article = make_article()
-    nodes = nodes_by_type(structured_data(client, article.get_absolute_url()))
-    assert nodes["Article"]["image"] == "http://testserver/media/lead.jpg"
 
 
 def test_logo_is_a_real_png_served_by_the_site(client):

@@ -227,7 +227,9 @@ def test_every_page_has_a_unique_title_description_canonical_and_social_tags(cli
         assert f'<link rel="canonical" href="http://testserver{url}">' in page, url
         for prop in ("og:title", "og:description", "og:url", "og:type", "og:site_name"):
             assert meta(page, property=prop), (url, prop)
-        assert meta(page, name="twitter:card") == "summary", url
+        # Every page has a 1200 x 630 picture (a hero crop or a generated card): the large card.
+        assert meta(page, name="twitter:card") == "summary_large_image", url
+        assert meta(page, property="og:image").startswith("http://testserver/media/images/"), url
         assert 'type="application/rss+xml"' in page and 'type="application/atom+xml"' in page
     assert len(titles) == len(urls)
     page = html(client.get(article.get_absolute_url()))
