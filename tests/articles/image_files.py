@@ -58,8 +58,14 @@ def jpeg_bytes(width=1800, height=1200, *, gps=True, orientation=None, icc=True,
 
 
 def png_bytes(width=600, height=400, *, mode="RGBA"):
+    """A PNG; in RGBA its left half is transparent."""
+    picture = photo(width, height).convert(mode)
+    if mode == "RGBA":
+        alpha = PILImage.new("L", (width, height), 255)
+        alpha.paste(0, (0, 0, width // 2, height))
+        picture.putalpha(alpha)
     buffer = io.BytesIO()
-    photo(width, height).convert(mode).save(buffer, "PNG")
+    picture.save(buffer, "PNG")
     return buffer.getvalue()
 
 
