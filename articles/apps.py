@@ -12,6 +12,7 @@ class ArticlesConfig(AppConfig):
         from site_config import page_cache
 
         from . import signals  # noqa: F401 (connects the receivers)
+        from .images import signals as image_signals  # noqa: F401 (a deleted image's files go too)
         from .models import Article, Author, EditorialSettings, Image, Reference, Review, Reviewer, TaggedArticle
         from .search import signals as search_signals  # noqa: F401 (keeps the search index in step)
 

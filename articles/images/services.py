@@ -52,3 +52,14 @@ def update_image_files(*, image_id):
         current.save(update_fields=list(made))
     logger.info("image files made", extra={"image": image_id, "files": len(made.get("renditions", []))})
     return "made"
+
+
+def delete_image_files(names):
+    """Remove stored files (each name is used by one image only: originals and renditions are per image)."""
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("image file not deleted", extra={"file": name})
