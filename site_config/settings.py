@@ -206,38 +206,47 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
 IMAGE_MAX_UPLOAD_MB = int(os.environ.get("IMAGE_MAX_UPLOAD_MB", "10"))
 IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "40000000"))
-# S3-compatible storage (AWS, MinIO, Ceph, ...): several app servers share the files.
-MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "").strip()
-MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL", "").strip()
-MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION", "").strip()
-# Public base address of the bucket's files (a CDN or the bucket's own host), e.g.
-# https://media.example.org; empty: the endpoint's path-style address of the bucket.
-MEDIA_S3_PUBLIC_URL = os.environ.get("MEDIA_S3_PUBLIC_URL", "").strip().rstrip("/")
-MEDIA_ORIGIN = ""
-if MEDIA_S3_BUCKET:
-    _s3_options = {
-        "bucket_name": MEDIA_S3_BUCKET,
-        "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
-        "region_name": MEDIA_S3_REGION or None,
-        "access_key": os.environ.get("MEDIA_S3_ACCESS_KEY_ID", "").strip() or None,
-        "secret_key": os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY", "").strip() or None,
+
+
+def s3_media_storage(environ):
+    """S3-compatible storage (AWS, MinIO, Ceph, ...) from MEDIA_S3_* variables, so several app
+    servers share the files: (the STORAGES entry, the origin images are served from), or
+    (None, "") without MEDIA_S3_BUCKET."""
+    bucket = environ.get("MEDIA_S3_BUCKET", "").strip()
+    if not bucket:
+        return None, ""
+    endpoint = environ.get("MEDIA_S3_ENDPOINT_URL", "").strip()
+    # Public base address of the files (a CDN or the bucket's own host), e.g. https://media.example.org;
+    # empty: the endpoint's path-style address of the bucket.
+    public_url = environ.get("MEDIA_S3_PUBLIC_URL", "").strip().rstrip("/")
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint or None,
+        "region_name": environ.get("MEDIA_S3_REGION", "").strip() or None,
+        "access_key": environ.get("MEDIA_S3_ACCESS_KEY_ID", "").strip() or None,
+        "secret_key": environ.get("MEDIA_S3_SECRET_ACCESS_KEY", "").strip() or None,
         # Public, content-addressed files: plain URLs (no expiring signatures), never overwritten.
         "querystring_auth": False,
         "file_overwrite": False,
         "default_acl": None,
         "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
     }
-    if MEDIA_S3_PUBLIC_URL:
-        _public = urlsplit(MEDIA_S3_PUBLIC_URL)
-        _s3_options["custom_domain"] = _public.netloc + _public.path
-        _s3_options["url_protocol"] = f"{_public.scheme}:"
-        MEDIA_ORIGIN = f"{_public.scheme}://{_public.netloc}"
-    elif MEDIA_S3_ENDPOINT_URL:
-        _endpoint = urlsplit(MEDIA_S3_ENDPOINT_URL)
-        MEDIA_ORIGIN = f"{_endpoint.scheme}://{_endpoint.netloc}"
+    if public_url:
+        public = urlsplit(public_url)
+        options["custom_domain"] = public.netloc + public.path
+        options["url_protocol"] = f"{public.scheme}:"
+        origin = f"{public.scheme}://{public.netloc}"
+    elif endpoint:
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint))
     else:
-        MEDIA_ORIGIN = f"https://{MEDIA_S3_BUCKET}.s3.amazonaws.com"
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
+        origin = f"https://{bucket}.s3.amazonaws.com"
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, origin
+
+
+_s3_storage, MEDIA_ORIGIN = s3_media_storage(os.environ)
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "").strip()
+if _s3_storage:
+    STORAGES["default"] = _s3_storage
 # Tests and `runserver` find static files without a manual collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
