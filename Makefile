@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format bench bench-http bench-search bench-email loadtest lighthouse migrate seed worker clean
+.PHONY: run serve test lint format bench bench-http bench-search bench-email bench-images loadtest lighthouse migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,11 @@ bench-search: $(RUNTIME_STAMP)
 ## e.g. BENCH_EMAIL_ARGS="--subscribers 100000 --worker-tasks 20" or "--profile var/profiles"
 bench-email: $(DEV_STAMP)
 	$(BIN)/python benchmarks/email_bench.py $(BENCH_EMAIL_ARGS)
+
+## bench-images: the worker's renditions of a 4000 x 3000 photo, and the article page's weight
+## at 375 px with its hero (gunicorn, Chromium), e.g. BENCH_IMAGES_ARGS="--lighthouse"
+bench-images: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_images.py $(BENCH_IMAGES_ARGS)
 
 ## loadtest: bounded load and fault tests on loopback (signup storms on SQLite and PostgreSQL,
 ## publishing under read load, SMTP outage); CI runs it
