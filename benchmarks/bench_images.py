@@ -16,7 +16,6 @@ so real renditions are usually smaller and faster to make than these.
 """
 
 import argparse
-import io
 import json
 import os
 import random
@@ -116,7 +115,7 @@ def page_weight(base_url, path, *, width=375, scale=2):
         page.wait_for_load_state("networkidle")
         entries = page.evaluate(
             """() => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
-                .map(e => ({name: e.name, transfer: e.transferSize, body: e.encodedBodySize, type: e.initiatorType}))"""
+                .map(e => ({name: e.name, transfer: e.transferSize, type: e.initiatorType}))"""
         )
         hero = page.evaluate("() => document.querySelector('.article-hero img')?.currentSrc || null")
         shift = page.evaluate(
@@ -150,7 +149,7 @@ def main():
         assert state["status"] == "SUCCESSFUL", state
         print(f"\nRenditions of a {args.width} x {args.height} JPEG ({size / 1e6:.1f} MB upload), one worker:")
         print(f"  task (renditions + social crop): {state['task_seconds']:.2f} s (target < {RENDITIONS_TARGET_S:g} s)")
-        print(f"  db_worker process, start-up included: {worker.seconds:.2f} s, peak memory {worker.max_rss_mb:.0f} MB")
+        print(f"  db_worker process, start-up included: {worker.seconds:.2f} s, peak RSS {worker.max_rss_mb:.0f} MB")
         print("  | format | " + " | ".join(str(w) for w in sorted({r[1] for r in state["renditions"]})) + " |")
         for image_format in ("avif", "webp", "jpeg"):
             cells = [f"{r[2] / 1024:.0f} KB" for r in sorted(state["renditions"]) if r[0] == image_format]
