@@ -40,6 +40,8 @@ def _free_port():
 
 @pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory):
+    if MOTO_SERVER is None:
+        pytest.fail("REQUIRE_S3=1 but moto_server is missing: pip install -r requirements-dev.txt")
     port = _free_port()
     log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")  # noqa: SIM115 (closed below)
     server = subprocess.Popen([MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
