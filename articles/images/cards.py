@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
-from .renditions import encode, store
+from .renditions import encode, open_original, store
 
 CARD_SIZE = (1200, 630)
 # static/css/site.css: --banner-bg, --accent-soft and white.
@@ -44,9 +44,8 @@ def crop_box(size, focal, target=CARD_SIZE):
 
 def make_social_crop(image):
     """The hero's 1200 x 630 JPEG around its focal point; returns the stored name."""
-    with default_storage.open(image.file.name, "rb") as handle:
-        source = PILImage.open(handle)
-        source.load()
+    # Decoded at least 1200 x 630, so any crop of the card's proportions is at least the card's size.
+    source = open_original(image, at_least=CARD_SIZE)
     icc_profile = source.info.get("icc_profile")
     source.info = {}
     cropped = source.crop(crop_box(source.size, (image.focal_x, image.focal_y)))

@@ -55,11 +55,21 @@ def encode(picture, image_format, *, icc_profile=None):
     return buffer.getvalue()
 
 
-def make_renditions(image):
-    """Every width in every format for `image`; returns the list stored on `Image.renditions`."""
+def open_original(image, *, at_least=(WIDTHS[-1], 1)):
+    """The stored original, decoded. A JPEG much larger than needed is decoded at 1/2, 1/4 or 1/8
+    scale (libjpeg's draft mode, never below `at_least`): a 4000 px photo decodes at 2000 px in a
+    fraction of the time, and no rendition needs more."""
     with default_storage.open(image.file.name, "rb") as handle:
         source = PILImage.open(handle)
+        if source.format == "JPEG":
+            source.draft(source.mode, at_least)
         source.load()
+    return source
+
+
+def make_renditions(image):
+    """Every width in every format for `image`; returns the list stored on `Image.renditions`."""
+    source = open_original(image)
     icc_profile = source.info.get("icc_profile")
     source.info = {}
     if source.mode not in {"RGB", "RGBA"}:
