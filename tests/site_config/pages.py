@@ -16,12 +16,20 @@ from tests.articles.factories import make_article, make_author, make_review, mak
 
 def make_content():
     """A published article with an author, a medical review, a product disclosure, cited
-    references and tags; the seeded protocol; a signup."""
+    references, tags, a hero image and an image in its body (renditions made); the seeded
+    protocol; a signup."""
+    from articles.images.services import update_image_files
+    from tests.articles.image_files import jpeg_bytes, make_image
+
+    hero = make_image(jpeg_bytes(1000, 600), caption="Night cramps strike the calf <b>muscle</b> & more.")
+    update_image_files(image_id=hero.pk)
     article = make_article(
         title="Magnesium and leg cramps",
         slug="magnesium-and-leg-cramps",
         summary="What the trials say about magnesium for night cramps.",
-        body="Intro.\n\n## What the trials say\n\nText.[^1]\n\n## Safety\n\nMore text.\n",
+        body=f'Intro.\n\n![An "override" <alt>](image:{hero.pk})\n\n## What the trials say\n\nText.[^1]\n\n'
+        "## Safety\n\nMore text.\n",
+        hero_image=hero,
         author=make_author(name="Dana Reyes", slug="dana-reyes"),
         mentions_publisher_products=True,
         tags=["magnesium", "leg cramps"],

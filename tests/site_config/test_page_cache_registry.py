@@ -13,7 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
-from articles.models import Article, Author, EditorialSettings, Reference, Review, Reviewer, TaggedArticle
+from articles.models import Article, Author, EditorialSettings, Image, Reference, Review, Reviewer, TaggedArticle
 from protocols.banner import BANNER_CACHE_KEY
 from protocols.models import Protocol, Signup
 from protocols.seed import seed_protocols
@@ -30,6 +30,7 @@ def test_each_app_registers_what_its_public_pages_show():
         TaggedArticle: None,
         Tag: None,
         TaggedItem: None,
+        Image: None,  # alt text, captions, credits, focal points, new renditions
         Reviewer: None,
         Review: None,
         EditorialSettings: None,
