@@ -1,6 +1,9 @@
 """The image library in the admin: thumbnails, search, filters, the focal point, safe deletes."""
 
+from functools import partial
+
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -10,7 +13,7 @@ from articles.models import Image
 
 from .forms import ImageAdminForm
 from .pictures import thumbnail_url
-from .services import needs_files, queue_image_files
+from .services import delete_image_files, needs_files, queue_image_files
 
 
 class InUseFilter(admin.SimpleListFilter):
@@ -117,6 +120,8 @@ class ImageAdmin(admin.ModelAdmin):
         if not change:
             obj.uploaded_by = request.user
         super().save_model(request, obj, form, change)
+        if form.replaced_files:
+            transaction.on_commit(partial(delete_image_files, list(form.replaced_files)))
         if "file" in form.changed_data or needs_files(obj):
             queue_image_files(obj)
 

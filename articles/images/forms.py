@@ -9,6 +9,8 @@ from .uploads import clean_upload
 class ImageAdminForm(forms.ModelForm):
     """Every new file goes through the upload checks; what is kept is the re-encoded original."""
 
+    replaced_files = ()
+
     class Meta:
         model = Image
         fields = ["file", "alt_text", "caption", "credit", "focal_x", "focal_y"]
@@ -22,7 +24,12 @@ class ImageAdminForm(forms.ModelForm):
         if not isinstance(upload, UploadedFile):
             return upload  # unchanged: the stored file stays
         clean = clean_upload(upload)
-        self.instance.width, self.instance.height = clean.width, clean.height
+        instance = self.instance
+        if instance.pk:
+            # A replaced file: its renditions and crop go with it (deleted once the save commits).
+            self.replaced_files = instance.stored_names()
+        instance.width, instance.height = clean.width, clean.height
+        instance.renditions, instance.renditions_of, instance.social_name, instance.social_focal = [], "", "", ""
         return clean.content
 
     def clean_alt_text(self):

@@ -13,5 +13,4 @@ from .services import delete_image_files
 
 @receiver(post_delete, sender=Image, dispatch_uid="image_files_deleted")
 def delete_files_after_delete(sender, instance, using=None, **kwargs):
-    names = [instance.file.name, instance.social_name, *(r["name"] for r in instance.renditions)]
-    transaction.on_commit(partial(delete_image_files, [name for name in names if name]), using=using)
+    transaction.on_commit(partial(delete_image_files, instance.stored_names()), using=using)

@@ -67,6 +67,11 @@ class Image(models.Model):
     def focal_key(self):
         return f"{self.focal_x:.4f},{self.focal_y:.4f}"
 
+    def stored_names(self):
+        """Every file stored for this image: the original, its renditions, its crop."""
+        names = [self.file.name, self.social_name, *(r["name"] for r in self.renditions)]
+        return [name for name in names if name]
+
     @property
     def renditions_ready(self):
         return bool(self.renditions) and self.renditions_of == self.file.name

@@ -60,6 +60,36 @@ def test_changing_the_focal_point_keeps_the_file_and_queues_a_new_crop(
     assert DBTaskResult.objects.filter(task_path="articles.images.tasks.make_image_files").count() == 1
 
 
+def test_replacing_the_file_removes_the_old_files_and_queues_new_ones(
+    staff_client, media_root, django_capture_on_commit_callbacks
+):
+    from articles.images.services import update_image_files
+    from tests.articles.conftest import stored_files
+
+    image = image_files.make_image(image_files.jpeg_bytes(900, 600))
+    update_image_files(image_id=image.pk)
+    image.refresh_from_db()
+    old_files = image.stored_names()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:articles_image_change", args=[image.pk]),
+            {
+                "file": image_files.upload(image_files.jpeg_bytes(500, 800), "new.jpg"),
+                "alt_text": image.alt_text,
+                "caption": "",
+                "credit": image.credit,
+                "focal_x": "0.5",
+                "focal_y": "0.5",
+            },
+        )
+    assert response.status_code == 302
+    image.refresh_from_db()
+    assert (image.width, image.height) == (500, 800)
+    assert image.renditions == [] and image.social_name == ""  # the page shows the new original meanwhile
+    assert stored_files(media_root) == [image.file.name]
+    assert image.file.name not in old_files
+
+
 def test_a_focal_point_outside_the_picture_is_refused(staff_client):
     image = image_files.make_image()
     response = staff_client.post(
@@ -74,6 +104,7 @@ def test_the_article_form_picks_the_hero_by_autocomplete(staff_client):
     image = image_files.make_image(alt_text="Magnesium tablets", credit="Jane Doe / CC BY 4.0")
     form = staff_client.get(reverse("admin:articles_article_add")).content.decode()
     assert 'name="hero_image"' in form and "admin-autocomplete" in form
+    assert 'id="add_id_hero_image"' in form  # "+": upload a new image in a pop-up
     found = staff_client.get(
         reverse("admin:autocomplete"),
         {"term": "magnesium", "app_label": "articles", "model_name": "article", "field_name": "hero_image"},
