@@ -4,7 +4,7 @@ import difflib
 
 from django.db import transaction
 
-from .models import Article, Author, Reference, Reviewer
+from .models import Article, Author, Image, Reference, Reviewer
 from .models.articles import SNAPSHOT_REFERENCE_FIELDS
 
 # The fields a version restores; created_at/updated_at and body_html follow from saving.
@@ -16,6 +16,7 @@ VERSIONED_FIELDS = [
     "status",
     "published_at",
     "author_id",
+    "hero_image_id",
     "mentions_publisher_products",
     "assigned_reviewer_id",
     "review_interval_months",
@@ -26,6 +27,7 @@ SNAPSHOT_FIELDS = ["tag_names", "references_snapshot", "reviews_snapshot"]
 RESTORED_REFERENCE_FIELDS = [name for name in SNAPSHOT_REFERENCE_FIELDS if name != "position"]
 LABELS = {
     "author_id": "author",
+    "hero_image_id": "hero image",
     "assigned_reviewer_id": "assigned reviewer",
     "tag_names": "tags",
     "references_snapshot": "references",
@@ -51,8 +53,8 @@ def reference_text(ref):
 def _display(field, value, people):
     if value in (None, "", []):
         return ""
-    if field in ("author_id", "assigned_reviewer_id"):
-        kind = "author" if field == "author_id" else "reviewer"
+    if field in ("author_id", "assigned_reviewer_id", "hero_image_id"):
+        kind = {"author_id": "author", "assigned_reviewer_id": "reviewer", "hero_image_id": "image"}[field]
         return str(people[field].get(value, f"(deleted {kind} #{value})"))
     if field == "tag_names":
         return ", ".join(value)
@@ -73,6 +75,7 @@ def compare(older, newer):
         "assigned_reviewer_id": Reviewer.objects.in_bulk(
             {_value(v, "assigned_reviewer_id") for v in (older, newer)} - {None}
         ),
+        "hero_image_id": Image.objects.in_bulk({_value(v, "hero_image_id") for v in (older, newer)} - {None}),
     }
     rows = []
     for field in fields:
@@ -99,6 +102,8 @@ def restore_version(article, version, *, user=None):
         setattr(article, field, getattr(version, field))
     if article.author_id is not None and not Author.objects.filter(pk=article.author_id).exists():
         article.author_id = None
+    if article.hero_image_id is not None and not Image.objects.filter(pk=article.hero_image_id).exists():
+        article.hero_image_id = None  # deleted from the library since
     reviewer_id = article.assigned_reviewer_id
     if reviewer_id is not None and not Reviewer.objects.filter(pk=reviewer_id).exists():
         article.assigned_reviewer_id = None

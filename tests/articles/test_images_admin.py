@@ -160,3 +160,25 @@ def test_the_database_refuses_deleting_a_hero_too():
     with pytest.raises(ProtectedError):
         image.delete()
     assert Article.objects.filter(hero_image=image).exists()
+
+
+def test_versions_compare_and_restore_the_hero_image():
+    """The hero is part of each version; restoring one whose image was deleted since leaves no hero."""
+    from articles.history import compare, restore_version
+
+    first, second = image_files.make_image(alt_text="First picture"), image_files.make_image(alt_text="Second one")
+    article = make_article(hero_image=first)
+    old_version = article.history.order_by("history_date").first()
+    article.hero_image = second
+    article.save()
+    rows = {row["field"]: row for row in compare(old_version, article)}
+    assert rows["hero image"]["changed"]
+    assert (rows["hero image"]["old"], rows["hero image"]["new"]) == ("First picture", "Second one")
+
+    restore_version(article, old_version)
+    assert Article.objects.get(pk=article.pk).hero_image == first
+    article.hero_image = second
+    article.save()
+    Image.objects.filter(pk=first.pk).delete()
+    restore_version(article, old_version)
+    assert Article.objects.get(pk=article.pk).hero_image is None
