@@ -4,8 +4,8 @@ Starts the site under gunicorn with DEBUG off (collected static files, a seeded 
 database whose article has a hero image with its renditions; see benchmarks/server.py), runs
 the Lighthouse CLI with Debian's Chromium (headless, Lighthouse's default mobile emulation and
 throttling) against the home page, the seed article, search results and the protocol page, and
-prints the four category scores of each. Audits that cost points are listed under the table. The JSON and HTML reports stay in
-var/lighthouse/reports/.
+prints the four category scores of each. Audits that cost points are listed under the table.
+The JSON and HTML reports stay in var/lighthouse/reports/.
 
     .venv/bin/python benchmarks/lighthouse.py [--lighthouse PATH] [--runs N] [--strict]
 
