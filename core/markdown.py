@@ -42,7 +42,7 @@ _LONE_MARKER = re.compile(r"<p>\s*(<figure data-image=\"\d+\"[^>]*></figure>)\s*
 def _library_image(self, tokens, idx, options, env):
     token = tokens[idx]
     match = LIBRARY_IMAGE_SRC.match(token.attrGet("src") or "")
-    if match is None:
+    if match is None or not env.get("library_images"):
         return ""
     alt = self.renderInlineAsText(token.children or [], options, env).strip()
     alt_attribute = f' data-alt="{escapeHtml(alt)}"' if alt else ""
@@ -102,10 +102,15 @@ def _add_heading_ids(html):
     return _HEADING.sub(replace, html)
 
 
-def render_markdown(source):
-    """Render Markdown and keep only safe tags, attributes and URL schemes."""
+def render_markdown(source, *, library_images=False):
+    """Render Markdown and keep only safe tags, attributes and URL schemes.
+
+    `library_images`: leave a marker for each `![...](image:N)` (article bodies, whose pages
+    expand them); elsewhere (emails, protocol pages) image syntax renders nothing.
+    """
+    env = {"library_images": library_images}
     # A library image alone in its paragraph becomes a figure of its own (a figure cannot sit in a <p>).
-    html = _LONE_MARKER.sub(r"\1", _markdown.render(source or ""))
+    html = _LONE_MARKER.sub(r"\1", _markdown.render(source or "", env))
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -177,7 +177,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.body_html = render_markdown(self.body)
+        self.body_html = render_markdown(self.body, library_images=True)
         update_fields = kwargs.get("update_fields")
         if self.text_changed() and (update_fields is None or set(TEXT_FIELDS) & set(update_fields)):
             self.text_updated_at = timezone.now()

@@ -24,3 +24,14 @@ def test_raw_html_is_shown_as_text_and_unsafe_links_are_not_links():
     html = render_markdown('<script>alert(1)</script>\n\n[x](javascript:alert(1)) <b onclick="x">b</b>')
     assert "&lt;script&gt;" in html and "<script" not in html
     assert "<b " not in html and "<a" not in html
+
+
+def test_library_images_leave_a_marker_only_where_the_page_expands_them():
+    """Article bodies keep `![alt](image:42)` as a marker; emails and protocol pages, which
+    have no library expansion, show nothing for image syntax (as for outside addresses)."""
+    source = 'Text.\n\n![A "quoted" <alt>](image:42)\n\n![x](https://tracker.example/p.png)'
+    article = render_markdown(source, library_images=True)
+    assert '<figure data-image="42" data-alt="A &quot;quoted&quot; &lt;alt&gt;"></figure>' in article
+    assert "<p><figure" not in article and "tracker" not in article
+    elsewhere = render_markdown(source)
+    assert "figure" not in elsewhere and "42" not in elsewhere and "tracker" not in elsewhere
