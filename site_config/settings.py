@@ -206,6 +206,12 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
 IMAGE_MAX_UPLOAD_MB = int(os.environ.get("IMAGE_MAX_UPLOAD_MB", "10"))
 IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "40000000"))
+# A file over IMAGE_MAX_UPLOAD_MB is counted, not stored (not even in a temporary file).
+FILE_UPLOAD_HANDLERS = [
+    "articles.images.upload_handlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 
 def s3_media_storage(environ):

@@ -85,10 +85,23 @@ def test_hostile_uploads_are_refused_and_nothing_is_stored(
     assert_refused(post_upload(staff_client, data, name, content_type), media_root, message)
 
 
-def test_an_upload_over_the_size_limit_is_refused(staff_client, media_root, settings):
+def test_an_upload_over_the_size_limit_is_refused_and_never_stored(staff_client, media_root, settings, monkeypatch):
+    """Past the limit the upload handlers store nothing more: no temporary file, no memory copy."""
+    from django.core.files import uploadhandler
+
     settings.IMAGE_MAX_UPLOAD_MB = 1
-    data = image_files.jpeg_bytes(100, 100, gps=False) + b"\x00" * (1024 * 1024 + 10)
-    assert_refused(post_upload(staff_client, data), media_root, "the limit is 1 MB")
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024  # so a stored upload would go to a temporary file
+    stored_bytes = []
+    real_chunk = uploadhandler.TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting_chunk(self, raw_data, start):
+        stored_bytes.append(len(raw_data))
+        return real_chunk(self, raw_data, start)
+
+    monkeypatch.setattr(uploadhandler.TemporaryFileUploadHandler, "receive_data_chunk", counting_chunk)
+    data = image_files.jpeg_bytes(100, 100, gps=False) + b"\x00" * (3 * 1024 * 1024)
+    assert_refused(post_upload(staff_client, data), media_root, "The file is 3.0 MB; the limit is 1 MB")
+    assert sum(stored_bytes) <= 1024 * 1024
 
 
 def test_the_size_limit_is_checked_before_the_file_is_read():
