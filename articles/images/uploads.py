@@ -75,7 +75,13 @@ def clean_upload(upload):
             "Export it again from an image editor.",
             code="trailing_data",
         )
-    return _reencode(image)
+    try:
+        return _reencode(image)
+    except Exception as error:
+        raise ValidationError(
+            "The image could not be converted (an unusual colour format?). Export it as an ordinary RGB JPEG or PNG.",
+            code="not_convertible",
+        ) from error
 
 
 def _open(data):
@@ -89,11 +95,12 @@ def _open(data):
         warnings.simplefilter("error", PILImage.DecompressionBombWarning)
         try:
             image = PILImage.open(io.BytesIO(data), formats=OPENED_FORMATS)
-        except (UnidentifiedImageError, SyntaxError, ValueError, struct.error, EOFError) as error:
-            raise not_an_image from error
         except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as error:
             raise _too_many_pixels(None) from error
-        except OSError as error:
+        except UnidentifiedImageError as error:
+            raise not_an_image from error
+        except Exception as error:
+            # Pillow's decoders raise many kinds of error on hostile bytes (AVIF: RuntimeError).
             raise not_an_image from error
         width, height = image.size
         if width < 1 or height < 1 or width * height > settings.IMAGE_MAX_PIXELS:
@@ -102,7 +109,7 @@ def _open(data):
             image.load()
         except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as error:
             raise _too_many_pixels(image.size) from error
-        except (OSError, SyntaxError, ValueError, struct.error, EOFError) as error:
+        except Exception as error:
             raise ValidationError(
                 "The image is damaged or incomplete (the file may be truncated). Upload it again.", code="truncated"
             ) from error

@@ -124,3 +124,36 @@ def test_a_file_replaced_while_the_worker_ran_is_not_overwritten(monkeypatch):
     assert update_image_files(image_id=image.pk) == "stale"
     image.refresh_from_db()
     assert image.renditions == []
+
+
+@pytest.mark.parametrize(
+    ("image_format", "mode"),
+    [
+        ("PNG", "1"),
+        ("PNG", "L"),
+        ("PNG", "LA"),
+        ("PNG", "P"),
+        ("PNG", "I;16"),
+        ("JPEG", "L"),
+        ("JPEG", "CMYK"),
+        ("WEBP", "RGBA"),
+    ],
+)
+def test_every_colour_mode_accepted_gets_its_renditions(image_format, mode):
+    """Grey, palette, 1-bit, 16-bit and CMYK files are stored and rendered, never a failed task."""
+    import io
+
+    from PIL import Image as PILImage
+
+    picture = image_files.photo(700, 500)
+    picture = picture.convert(mode) if mode != "I;16" else picture.convert("L").convert("I;16")
+    if mode == "P":
+        picture.info["transparency"] = 0
+    buffer = io.BytesIO()
+    picture.save(buffer, image_format)
+    image = image_files.make_image(buffer.getvalue())
+    assert update_image_files(image_id=image.pk) == "made"
+    image.refresh_from_db()
+    assert {r["format"] for r in image.renditions} == {"avif", "webp", "jpeg"}
+    for rendition in image.renditions:
+        assert PILImage.open(default_storage.open(rendition["name"])).size == (480, round(500 * 480 / 700))
