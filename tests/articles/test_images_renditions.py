@@ -157,3 +157,23 @@ def test_every_colour_mode_accepted_gets_its_renditions(image_format, mode):
     assert {r["format"] for r in image.renditions} == {"avif", "webp", "jpeg"}
     for rendition in image.renditions:
         assert PILImage.open(default_storage.open(rendition["name"])).size == (480, round(500 * 480 / 700))
+
+
+def test_make_image_files_queues_only_what_is_missing(django_capture_on_commit_callbacks):
+    import io
+
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    done = image_files.make_image(image_files.jpeg_bytes(600, 400))
+    update_image_files(image_id=done.pk)
+    waiting = image_files.make_image(image_files.jpeg_bytes(600, 400))
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("make_image_files", stdout=out)
+    assert out.getvalue().strip() == "1 image(s) queued for the worker."
+    assert [task.args_kwargs["args"] for task in DBTaskResult.objects.all()] == [[waiting.pk]]
+
+    call_command("make_image_files", "--now", "--all", stdout=out)
+    assert "2 image(s) made." in out.getvalue()
+    assert all(Image.objects.get(pk=pk).renditions_ready for pk in (done.pk, waiting.pk))
