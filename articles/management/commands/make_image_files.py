@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--now", action="store_true", help="make them in this process instead of the worker")
-        parser.add_argument("--all", dest="every", action="store_true", help="every image, even those that look complete")
+        parser.add_argument("--all", dest="every", action="store_true", help="every image, complete or not")
 
     def handle(self, *args, now, every, **options):
         count = 0
