@@ -143,6 +143,7 @@ def main(argv=None):
     parser.add_argument("--redis-url", default=None, help="use Redis as the cache (default: the file cache)")
     parser.add_argument("--only", default=None, help="comma list of page names to run")
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--hero", action="store_true", help="give the seed article a hero image (with renditions)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -152,6 +153,12 @@ def main(argv=None):
         env = site_env(var_dir, REDIS_URL=args.redis_url, PAGE_CACHE_READ_PATH="0" if args.no_page_cache else None)
         print(f"== preparing a seeded database in {var_dir}", flush=True)
         prepare_site(env, extra_articles=args.articles)
+        if args.hero:
+            from benchmarks.bench_images import attach_hero, photo_jpeg, run_worker_measured
+
+            photo_jpeg(var_dir / "hero.jpg", 2400, 1600)
+            attach_hero(env, var_dir / "hero.jpg")  # the seed article, the "article" row below
+            run_worker_measured(env)
         urls = json.loads(run_django(env, FIND_URLS).strip().splitlines()[-1])
         pages = [
             ("static CSS", static_css_url(var_dir), "ceiling"),
