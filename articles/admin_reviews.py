@@ -120,6 +120,7 @@ class ReviewerAdmin(admin.ModelAdmin):
     list_display = ["name", "credentials", "email", "assigned_count"]
     search_fields = ["name", "credentials", "email"]
     prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["photo"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(assigned_count=Count("assigned_articles"))

@@ -76,7 +76,7 @@ class ArticleDetailView(PublishedArticlesMixin, DetailView):
 
     def get_queryset(self):
         queryset = Article.objects.for_listing() if self.preview else super().get_queryset()
-        approved = Review.objects.approved().select_related("reviewer")
+        approved = Review.objects.approved().select_related("reviewer__photo")
         return queryset.prefetch_related("references", Prefetch("reviews", approved, to_attr="approved_reviews"))
 
     def get_context_data(self, **kwargs):
@@ -90,10 +90,13 @@ class PersonArticlesView(PublishedArticlesMixin, ListView):
     """A person's page: who they are, then their published articles, newest first."""
 
     person_model = None
+    person_related = ()
     context_person_name = None
 
     def get_queryset(self):
-        self.person = get_object_or_404(self.person_model, slug=self.kwargs["slug"])
+        self.person = get_object_or_404(
+            self.person_model.objects.select_related(*self.person_related), slug=self.kwargs["slug"]
+        )
         return super().get_queryset().filter(self.articles_filter(self.person))
 
     def get_context_data(self, **kwargs):
@@ -114,6 +117,7 @@ class AuthorDetailView(PersonArticlesView):
 class ReviewerDetailView(PersonArticlesView):
     template_name = "articles/reviewer_detail.html"
     person_model = Reviewer
+    person_related = ("photo",)
     context_person_name = "reviewer"
 
     def articles_filter(self, reviewer):

@@ -241,7 +241,7 @@ class Article(models.Model):
         """The latest approved review (uses the detail view's prefetch when there is one)."""
         reviews = getattr(self, "approved_reviews", None)
         if reviews is None:
-            reviews = list(self.reviews.approved().select_related("reviewer")[:1])
+            reviews = list(self.reviews.approved().select_related("reviewer__photo")[:1])
         return reviews[0] if reviews else None
 
     def snapshot(self):

@@ -16,7 +16,14 @@ class Reviewer(models.Model):
     email = models.EmailField(
         blank=True, help_text="Where review reminders go. Never shown on the site. Empty: no reminders."
     )
-    # A photo comes with the image library (not built yet).
+    photo = models.ForeignKey(
+        "articles.Image",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviewer_photos",
+        help_text="Optional: a portrait from the image library, shown on the reviewer's page.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from articles.images.pictures import absolute, media_url
+
 register = template.Library()
 
 # Escaped so the JSON can never close its <script> element or open a comment.
@@ -153,6 +155,9 @@ def person_data(person, request):
     if person.credentials:
         data["description"] = person.credentials
         data["hasCredential"] = {"@type": "EducationalOccupationalCredential", "name": person.credentials}
+    photo = getattr(person, "photo", None)
+    if photo is not None:
+        data["image"] = absolute(request, media_url(photo.file.name))
     return data
 
 

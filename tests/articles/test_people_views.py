@@ -5,8 +5,11 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles.models import Review
+from tests.articles import image_files
 from tests.articles.factories import make_article, make_author, make_review, make_reviewer, make_scheduled
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +132,51 @@ def test_editing_a_reviewer_or_the_disclosure_clears_cached_pages(django_capture
     assert "Dr. Samantha Lee" in wsgi.get(urls[1]).text
     page = wsgi.get(urls[0]).text
     assert "Dr. Samantha Lee" in page and "We sell this." in page
+
+
+@pytest.mark.usefixtures("media_root")
+def test_a_reviewer_photo_from_the_library_shows_on_their_page_and_in_json_ld(client):
+    """The optional portrait: a <picture> with the library's alt text, and the Person's image,
+    in the same number of queries as a reviewer without one."""
+    photo = image_files.make_image(alt_text="Portrait of Dr. Sam Lee")
+    make_reviewer(name="Dr. Sam Lee", slug="sam-lee", photo=photo)
+    make_reviewer(name="Dr. Ann Wu", slug="ann-wu")
+    cache.clear()
+    with CaptureQueriesContext(connection) as with_photo:
+        page = html(client.get("/reviewers/sam-lee/"))
+    assert re.search(r'<picture class="person-photo">.*alt="Portrait of Dr. Sam Lee"', page)
+    assert json_ld(page)["image"] == f"http://testserver/media/{photo.file.name}"
+    cache.clear()
+    with CaptureQueriesContext(connection) as without_photo:
+        page = html(client.get("/reviewers/ann-wu/"))
+    assert "person-photo" not in page and "image" not in json_ld(page)
+    assert len(with_photo) == len(without_photo)
+
+
+@pytest.mark.usefixtures("media_root")
+def test_the_article_json_ld_names_the_reviewer_with_their_photo(client):
+    photo = image_files.make_image(alt_text="Portrait of Dr. Sam Lee")
+    article = make_article(title="Zinc")
+    make_review(article, reviewer=make_reviewer(name="Dr. Sam Lee", slug="sam-lee", photo=photo))
+    page = html(client.get(article.get_absolute_url()))
+    assert f'"image": "http://testserver/media/{photo.file.name}"' in page or (
+        f'"image":"http://testserver/media/{photo.file.name}"' in page
+    )
+
+
+@pytest.mark.usefixtures("media_root")
+def test_a_reviewer_photo_cannot_be_deleted_from_the_library(client):
+    """The admin's delete page names the reviewer instead of deleting the image."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from articles.models import Image
+    from tests.helpers import log_in_staff
+
+    staff = log_in_staff(client, get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
+    photo = image_files.make_image()
+    make_reviewer(name="Dr. Sam Lee", slug="sam-lee", photo=photo)
+    response = staff.post(reverse("admin:articles_image_delete", args=[photo.pk]), {"post": "yes"})
+    assert response.status_code == 200
+    assert "Dr. Sam Lee" in response.content.decode()
+    assert Image.objects.filter(pk=photo.pk).exists()
