@@ -189,13 +189,15 @@ def test_gunicorn_logs_to_stdout_one_json_object_a_line(tmp_path):
         try:
             deadline = time.monotonic() + 30
             while b"Booting worker" not in out.read_bytes() and time.monotonic() < deadline:
-                time.sleep(0.1)
+                time.sleep(0.1)  # a bounded wait for the process to start, not for the clock
             for _ in range(50):  # a request, which must write no access line by default
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=5).read()  # noqa: S310
                     break
                 except OSError:
-                    time.sleep(0.1)
+                    time.sleep(0.1)  # not listening yet: a bounded wait for the worker
+            else:
+                raise AssertionError(f"gunicorn never answered:\n{out.read_text()}\n{err.read_text()}")
         finally:
             server.terminate()
             server.wait(timeout=30)
