@@ -1,11 +1,18 @@
-"""Helpers shared by test modules across apps."""
+"""Helpers shared by test modules across apps (fixtures live in the conftest modules)."""
 
 import glob
+import os
+import shutil
 import time
+from unittest import mock
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def totp_device(user):
@@ -42,3 +49,34 @@ def clock_ahead_env(offset):
     if not libraries:
         raise RuntimeError("libfaketime is missing: apt-get install -y faketime")
     return {"LD_PRELOAD": libraries[0], "FAKETIME": offset}
+
+
+def run_worker():
+    """Run every ready task the way `manage.py db_worker` does, in this process; returns how many ran."""
+    before = DBTaskResult.objects.finished().count()
+    # The worker closes "old" connections between tasks; inside a test's transaction that
+    # would close the test's own connection (PostgreSQL), so it is a no-op here.
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None):
+        Worker(
+            queue_names=["default"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        ).run()
+    return DBTaskResult.objects.finished().count() - before
+
+
+def make_scheduled_tasks_due():
+    """Pretend the backoff delay has passed: every deferred task, and every email waiting
+    for its next attempt, is due now."""
+    from django.utils import timezone
+
+    from protocols.models import EmailDelivery
+
+    now = timezone.now()
+    EmailDelivery.objects.filter(next_attempt_at__gt=now).update(next_attempt_at=now)
+    return DBTaskResult.objects.filter(status="READY").update(run_after=now)

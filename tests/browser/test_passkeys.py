@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
-from tests.browser.test_staff import PASSWORD, log_in
+from tests.browser.helpers import PASSWORD, log_in
 from tests.helpers import totp_device
 
 pytestmark = pytest.mark.browser

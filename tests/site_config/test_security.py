@@ -1,11 +1,6 @@
 """Security headers, HTTPS mode, the admin lockout, client addresses and database outages."""
 
-import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,8 +11,7 @@ from django.urls import path
 from core.client_ip import axes_client_ip, get_client_ip
 from site_config.urls import urlpatterns as site_urlpatterns
 from tests.articles.factories import make_article
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.site_config.helpers import assert_security_headers, run_probe
 
 
 def db_down_view(request):
@@ -30,28 +24,6 @@ def interface_error_view(request):
 
 # The site's own URLs too: the 503 page links to them.
 urlpatterns = [path("db-down/", db_down_view), path("db-gone/", interface_error_view), *site_urlpatterns]
-
-
-def assert_security_headers(response):
-    csp = response["Content-Security-Policy"]
-    directives = dict(
-        (part.strip().split(" ", 1) + [""])[:2] for part in csp.split(";") if part.strip()
-    )  # name -> sources
-    assert "'unsafe-inline'" not in directives.get("script-src", "")
-    assert "'unsafe-eval'" not in directives.get("script-src", "")
-    assert directives["frame-ancestors"] == "'none'"
-    assert directives["object-src"] == "'none'"
-    assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
-    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
-    assert response["X-Frame-Options"] == "DENY"
-    assert directives["report-uri"] == "/csp-report/"
-    assert directives["report-to"] == "csp-endpoint"
-    assert response["Reporting-Endpoints"] == 'csp-endpoint="/csp-report/"'
-    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
-    policy = dict(item.strip().split("=", 1) for item in response["Permissions-Policy"].split(","))
-    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "interest-cohort", "browsing-topics"):
-        assert policy[feature] == "()", feature
 
 
 @pytest.mark.django_db
@@ -102,23 +74,6 @@ print(json.dumps({
     "csrf_cookie_secure_setting": settings.CSRF_COOKIE_SECURE,
 }))
 """
-
-
-def run_probe(code, tmp_path, **env):
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
-    base.update(
-        DJANGO_SETTINGS_MODULE="site_config.settings",
-        DJANGO_SECRET_KEY="probe-" + "x" * 50,
-        DJANGO_VAR_DIR=str(tmp_path),
-        DJANGO_ALLOWED_HOSTS="testserver",
-        SITE_URL="https://testserver",
-    )
-    base.update(env)
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_https_mode_redirects_sets_hsts_and_secure_cookies(tmp_path):

@@ -15,7 +15,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from site_config.two_factor.views import WRONG_CODE
 from tests.articles.factories import make_article, make_editor
 from tests.helpers import log_in_staff, totp_code, totp_device
-from tests.site_config.test_security import assert_security_headers, run_probe
+from tests.site_config.helpers import ROOT, assert_security_headers, run_probe
 
 pytestmark = pytest.mark.django_db
 
@@ -275,8 +275,6 @@ def test_production_refuses_to_start_with_the_second_factor_off(tmp_path):
     import os
     import subprocess
     import sys
-
-    from tests.site_config.test_security import ROOT
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "ADMIN_"))}
     env.update(DJANGO_SETTINGS_MODULE="site_config.settings", DJANGO_SECRET_KEY="x" * 50,
