@@ -221,6 +221,18 @@ def test_healthz_is_never_cached(server):
         assert status == 200 and "x-page-cache" not in headers
 
 
+def test_without_redis_url_the_pages_live_in_the_file_cache(site, server):
+    """In the default run the server shares its pages between workers through the file cache
+    in its DJANGO_VAR_DIR (the production default without REDIS_URL)."""
+    if os.environ.get("REDIS_URL"):
+        pytest.skip("Redis run: REDIS_URL is set")
+    cache_dir = Path(site.env["DJANGO_VAR_DIR"]) / "cache"
+    before = set(cache_dir.glob("*.djcache"))
+    site.edit("from site_config.page_cache import bump_content_version; bump_content_version()")
+    warm(server, "/tags/")
+    assert set(cache_dir.glob("*.djcache")) - before
+
+
 def test_with_redis_url_the_pages_live_in_redis(server):
     """In the Redis run (CI), the server really shares its pages through Redis."""
     url = os.environ.get("REDIS_URL")

@@ -260,3 +260,15 @@ def test_deploy_check_warns_when_site_url_is_not_https(tmp_path):
     )
     assert result.returncode != 0
     assert "site_config.W001" in result.stdout + result.stderr
+
+
+def test_unit_tests_use_the_in_memory_cache_unless_redis_is_asked_for():
+    """The suite's own process caches in memory (nothing shared between tests or xdist workers
+    but what the test sets up); REDIS_URL (CI's Redis pass) opts into Redis explicitly."""
+    from django.conf import settings
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if os.environ.get("REDIS_URL"):
+        assert backend == "django.core.cache.backends.redis.RedisCache"
+    else:
+        assert backend == "django.core.cache.backends.locmem.LocMemCache"
