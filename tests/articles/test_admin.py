@@ -294,6 +294,7 @@ def test_a_single_version_can_be_viewed_read_only(admin_client):
     [("magnesium, ???", "needs at least one letter or digit"), ("x" * 101, "100 characters at most")],
 )
 def test_admin_refuses_tags_that_cannot_be_stored_or_linked(tags, message):
+    """The admin form refuses tags that could not be stored or linked, with a message saying why."""
     from articles.forms import ArticleAdminForm
 
     form = ArticleAdminForm(data={"title": "T", "slug": "t", "summary": "S", "body": "B", "tags": tags})

@@ -107,14 +107,10 @@ def test_rolled_back_changes_are_not_indexed(committed):
 
     with committed():
         article = make_article(title="Quercetin")
-    with committed():
-        try:
-            with transaction.atomic():
-                article.title = "Something else"
-                article.save()
-                raise RuntimeError("roll back")
-        except RuntimeError:
-            pass
+    with committed(), pytest.raises(RuntimeError), transaction.atomic():
+        article.title = "Something else"
+        article.save()
+        raise RuntimeError("roll back")
     assert found("quercetin") == [article.pk]
 
 

@@ -41,6 +41,7 @@ def passkey_site(live_server, transactional_db, settings):
 
 
 def test_staff_adds_a_passkey_then_signs_in_with_it(page, passkey_site, authenticator):
+    """A staff member adds a passkey in the settings page, then signs in with it instead of a code."""
     user = User.objects.create_superuser("keyholder", "keyholder@example.org", PASSWORD)
     totp_device(user)
     log_in(page, passkey_site, "keyholder")

@@ -39,6 +39,7 @@ def warm(server, path):
 
 
 def test_cached_pages_carry_every_security_and_cache_header(server):
+    """A page served from the cache keeps every security header, public caching and an ETag, and sets no cookie."""
     headers, _ = warm(server, "/")
     csp = headers["content-security-policy"]
     assert "frame-ancestors 'none'" in csp
@@ -53,6 +54,7 @@ def test_cached_pages_carry_every_security_and_cache_header(server):
 
 
 def test_a_publish_is_visible_on_the_very_next_request_on_every_worker(site, server):
+    """A publish, edit, retag, unpublish or delete from another process shows on the next request to either worker."""
     for path in ("/", "/articles/", "/tags/magnesium/", "/feed/"):
         warm(server, path)
     site.edit(
@@ -117,6 +119,7 @@ def test_a_change_to_the_announced_protocol_is_visible_at_once_on_every_worker(s
 
 
 def test_conditional_get_answers_304(server):
+    """A cached page answers a matching If-None-Match with an empty 304 from the cache, a stale one with the page."""
     headers, _ = warm(server, "/articles/")
     status, not_modified, body = server.get("/articles/", headers={"If-None-Match": headers["etag"]})
     assert status == 304 and body == b""
@@ -164,6 +167,7 @@ def test_the_signup_page_is_shared_from_the_cache_and_its_form_works(site, serve
 
 
 def test_logged_in_staff_always_get_fresh_private_pages(site, server):
+    """Staff get private, uncached pages and their drafts; the public still gets a 404 for the draft."""
     warm(server, "/")
     session = site.edit(LOGIN_AS_EDITOR).strip().splitlines()[-1]
     cookie = {"Cookie": f"sessionid={session}"}
@@ -217,6 +221,7 @@ def test_hashed_static_files_are_cached_for_a_year(site, server):
 
 
 def test_healthz_is_never_cached(server):
+    """/healthz is answered afresh every time, never from the page cache."""
     for status, headers, _ in fetch_many(server, "/healthz", count=3):
         assert status == 200 and "x-page-cache" not in headers
 

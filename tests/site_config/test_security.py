@@ -33,6 +33,7 @@ urlpatterns = [path("db-down/", db_down_view), path("db-gone/", interface_error_
      "/no-such-page/", "/admin/login/"],
 )  # fmt: skip
 def test_every_response_carries_the_security_headers(client, url):
+    """Every kind of public response, 404s included, carries the CSP and the other security headers."""
     make_article(title="Headers everywhere", tags=["magnesium"])
     response = client.get(url)
     assert response.status_code in (200, 404)
@@ -41,6 +42,7 @@ def test_every_response_carries_the_security_headers(client, url):
 
 @pytest.mark.django_db
 def test_article_page_and_protocol_page_carry_the_security_headers(client):
+    """An article, a protocol and a tag page carry the security headers."""
     from protocols.seed import seed_protocols
 
     article = make_article(tags=["sleep"])
@@ -89,6 +91,7 @@ def test_https_mode_redirects_sets_hsts_and_secure_cookies(tmp_path):
 
 
 def test_admin_path_comes_from_the_environment(tmp_path):
+    """DJANGO_ADMIN_URL moves the admin to another path."""
     code = (
         "import json, django; django.setup(); from django.urls import reverse;"
         " print(json.dumps(reverse('admin:login')))"
@@ -120,6 +123,7 @@ def test_admin_login_locks_out_after_repeated_failures_even_with_the_right_passw
 
 
 def test_client_ip_is_remote_addr_unless_a_proxy_header_is_configured(settings):
+    """The client address is REMOTE_ADDR unless CLIENT_IP_HEADER names our proxy's header; bad values give none."""
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.20")
     settings.CLIENT_IP_HEADER = ""
     assert get_client_ip(request) == "10.0.0.5"  # a client-sent header is ignored by default
@@ -135,6 +139,7 @@ def test_client_ip_is_remote_addr_unless_a_proxy_header_is_configured(settings):
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/db-down/", "/db-gone/"])
 def test_a_database_error_gives_the_static_503_page_quickly(settings, url):
+    """A database that refuses connections gives the static 503 page at once, leaking no detail."""
     settings.ROOT_URLCONF = __name__
     client = Client(raise_request_exception=False)
     started = time.monotonic()

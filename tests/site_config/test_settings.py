@@ -37,6 +37,7 @@ def test_missing_secret_key_is_refused_with_one_clear_line(tmp_path):
 
 
 def test_debug_gets_a_development_key(tmp_path):
+    """With DJANGO_DEBUG=1 the project starts without DJANGO_SECRET_KEY, on a development key."""
     result = run_python(
         "from django.conf import settings; print(settings.DEBUG, bool(settings.SECRET_KEY))",
         DJANGO_DEBUG="1",
@@ -47,6 +48,7 @@ def test_debug_gets_a_development_key(tmp_path):
 
 
 def test_database_url_is_parsed(tmp_path):
+    """DATABASE_URL sets every part of the database connection, and PostgreSQL adds contrib.postgres."""
     code = (
         "from django.conf import settings; d = settings.DATABASES['default'];"
         "print(d['ENGINE'], d['NAME'], d['HOST'], d['PORT'], d['USER'],"
@@ -94,6 +96,7 @@ def test_default_database_is_sqlite_under_var_with_pragmas_applied(tmp_path):
     ],
 )
 def test_https_and_cache_follow_the_environment(tmp_path, env, expected):
+    """DJANGO_HTTPS switches the HTTPS settings, REDIS_URL the cache backend."""
     code = (
         "from django.conf import settings;"
         "print(settings.SECURE_SSL_REDIRECT and settings.SESSION_COOKIE_SECURE and settings.SECURE_HSTS_SECONDS > 0,"
@@ -103,6 +106,7 @@ def test_https_and_cache_follow_the_environment(tmp_path, env, expected):
 
 
 def test_allowed_hosts_and_admin_url_from_environment(tmp_path):
+    """DJANGO_ALLOWED_HOSTS (comma-separated) and DJANGO_ADMIN_URL are read from the environment."""
     code = "from django.conf import settings; print(settings.ALLOWED_HOSTS, settings.ADMIN_URL)"
     result = run_python(
         code,
