@@ -56,11 +56,13 @@ serve: $(RUNTIME_STAMP)
 worker: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py db_worker
 
-## test: ruff, then the whole pytest suite (browser tests skip without Chromium unless REQUIRE_BROWSER=1)
+## test: ruff, then the whole pytest suite in random order, in PYTEST_WORKERS processes (pytest-xdist;
+## PYTEST_WORKERS=0 runs one process); browser tests skip without Chromium unless REQUIRE_BROWSER=1
+PYTEST_WORKERS ?= 2
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 ## bench: every page type under gunicorn (production config) against the static-file ceiling
 ## with wrk, then the search benchmark at 10,000 articles (`make bench-search` runs every size),
@@ -93,7 +95,7 @@ bench-images: $(DEV_STAMP)
 ## loadtest: bounded load and fault tests on loopback (signup storms on SQLite and PostgreSQL,
 ## publishing under read load, SMTP outage); CI runs it
 loadtest: $(DEV_STAMP)
-	RUN_LOADTESTS=1 $(BIN)/pytest tests/production/test_load.py -p no:randomly -v $(PYTEST_ARGS)
+	RUN_LOADTESTS=1 $(BIN)/pytest tests/production/test_load.py -v $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -9,7 +9,7 @@ os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("DJANGO_VAR_DIR", tempfile.mkdtemp(prefix="site-test-var-"))
 
 from .settings import *  # noqa: E402,F403
-from .settings import STORAGES, VAR_DIR  # noqa: E402
+from .settings import REDIS_URL, STORAGES, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -22,3 +22,8 @@ SIGNUP_RATE_LIMIT = "off"
 # force_login() has no client address, which django-axes would record as "unknown" (an
 # invalid inet on PostgreSQL). The lockout tests switch it on themselves.
 AXES_ENABLED = False
+# Unit tests use this process's memory (cleared around every test, private to each xdist
+# worker). A run with REDIS_URL (CI's Redis pass) opts into Redis; the live tests under
+# gunicorn (tests/production/) run the production settings: the file cache, or Redis.
+if not REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}

@@ -1,11 +1,10 @@
 import os
-import shutil
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.helpers import CHROMIUM_PATH, log_in_staff
 
 
 def pytest_collection_modifyitems(config, items):
@@ -43,6 +42,4 @@ def on_postgres():
 @pytest.fixture
 def admin_client(client, admin_user):
     """pytest-django's admin client, past the second factor as well as the password."""
-    from tests.helpers import log_in_staff
-
     return log_in_staff(client, admin_user)

@@ -77,3 +77,38 @@ def make_editor(username="editor", *, superuser=False):
     user = user_model.objects.create_user(username, f"{username}@example.com", "pw-for-tests", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="change_article", content_type__app_label="articles"))
     return user
+
+
+def article_form_data(**overrides):
+    """The article admin's add/change form as a browser posts it: published five minutes ago,
+    two references (positions given out of order), no reviews; `overrides` replace fields."""
+    now = timezone.now()
+    data = {
+        "title": "Zinc and colds",
+        "slug": "zinc-and-colds",
+        "summary": "What the studies say.",
+        "body": "Lead.\n\n## Evidence\n\nSome.",
+        "tags": "zinc, common cold",
+        "status": "published",
+        "published_at_0": now.strftime("%Y-%m-%d"),
+        "published_at_1": (now - timedelta(minutes=5)).strftime("%H:%M:%S"),
+        "author": "",
+        "assigned_reviewer": "",
+        "review_interval_months": "",
+        "reviews-TOTAL_FORMS": "0",
+        "reviews-INITIAL_FORMS": "0",
+        "reviews-MIN_NUM_FORMS": "0",
+        "reviews-MAX_NUM_FORMS": "1000",
+        "references-TOTAL_FORMS": "2",
+        "references-INITIAL_FORMS": "0",
+        "references-MIN_NUM_FORMS": "0",
+        "references-MAX_NUM_FORMS": "1000",
+        "references-0-position": "1",
+        "references-0-title": "Second source",
+        "references-0-url": "https://example.org/2",
+        "references-1-position": "0",
+        "references-1-title": "First source",
+        "references-1-url": "https://example.org/1",
+    }
+    data.update(overrides)
+    return data

@@ -149,3 +149,19 @@ def read_back(storage, name):
         picture = PILImage.open(io.BytesIO(handle.read()))
         picture.load()
     return picture
+
+
+def stored_files(root):
+    """Every file under the media root, as relative paths."""
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def run_image_worker():
+    """Run every queued task as `manage.py db_worker --batch` does, in this process; the status of
+    every task so far, oldest first."""
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.helpers import run_worker
+
+    run_worker()
+    return list(DBTaskResult.objects.order_by("enqueued_at").values_list("status", flat=True))

@@ -1,17 +1,14 @@
 """The editors' admin: list, form, bulk actions, versions (compare, restore), tags, view on site."""
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 from taggit.models import Tag
 
 from articles.models import Article, Reference
-from tests.articles.factories import make_article, make_author, make_scheduled
+from tests.articles.factories import article_form_data, make_article, make_author, make_scheduled
 from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
@@ -31,39 +28,6 @@ def editor_client(client):
     user = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     return log_in_staff(client, user)
-
-
-def form_data(**overrides):
-    now = timezone.now()
-    data = {
-        "title": "Zinc and colds",
-        "slug": "zinc-and-colds",
-        "summary": "What the studies say.",
-        "body": "Lead.\n\n## Evidence\n\nSome.",
-        "tags": "zinc, common cold",
-        "status": "published",
-        "published_at_0": now.strftime("%Y-%m-%d"),
-        "published_at_1": (now - timedelta(minutes=5)).strftime("%H:%M:%S"),
-        "author": "",
-        "assigned_reviewer": "",
-        "review_interval_months": "",
-        "reviews-TOTAL_FORMS": "0",
-        "reviews-INITIAL_FORMS": "0",
-        "reviews-MIN_NUM_FORMS": "0",
-        "reviews-MAX_NUM_FORMS": "1000",
-        "references-TOTAL_FORMS": "2",
-        "references-INITIAL_FORMS": "0",
-        "references-MIN_NUM_FORMS": "0",
-        "references-MAX_NUM_FORMS": "1000",
-        "references-0-position": "1",
-        "references-0-title": "Second source",
-        "references-0-url": "https://example.org/2",
-        "references-1-position": "0",
-        "references-1-title": "First source",
-        "references-1-url": "https://example.org/1",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_changelist_shows_the_editors_columns_and_filters(admin_client):
@@ -94,7 +58,7 @@ def test_change_form_prefills_slug_and_hides_the_rendered_html(admin_client):
 
 def test_adding_an_article_saves_tags_references_and_a_complete_version(admin_client):
     """One admin save: the article, comma-separated tags (multi-word kept), ordered references, one version."""
-    response = admin_client.post(reverse("admin:articles_article_add"), form_data())
+    response = admin_client.post(reverse("admin:articles_article_add"), article_form_data())
     assert response.status_code == 302, response.content.decode()[:3000]
     article = Article.objects.get(slug="zinc-and-colds")
     assert article.is_published
@@ -109,14 +73,14 @@ def test_adding_an_article_saves_tags_references_and_a_complete_version(admin_cl
 def test_markers_past_the_last_reference_are_pointed_out_to_the_editor(admin_client):
     """[^3] with two references saves, and the editor is told which markers link to nothing."""
     body = "Lead [^1].\n\nMore [^2] and [^3], then [^5]."
-    response = admin_client.post(reverse("admin:articles_article_add"), form_data(body=body), follow=True)
+    response = admin_client.post(reverse("admin:articles_article_add"), article_form_data(body=body), follow=True)
     assert Article.objects.filter(slug="zinc-and-colds").exists()
     messages = [str(message) for message in response.context["messages"]]
     warning = "The text cites [^3], [^5] but the article has 2 references: add the missing references or correct"
     assert any(message.startswith(warning) for message in messages), messages
 
     article = Article.objects.get(slug="zinc-and-colds")
-    change = form_data(body="Lead [^1].\n\nMore [^2].", **{"references-INITIAL_FORMS": "0"})
+    change = article_form_data(body="Lead [^1].\n\nMore [^2].", **{"references-INITIAL_FORMS": "0"})
     Reference.objects.filter(article=article).delete()
     response = admin_client.post(reverse("admin:articles_article_change", args=[article.pk]), change, follow=True)
     assert not any("cites" in str(message) for message in response.context["messages"])
@@ -125,7 +89,7 @@ def test_markers_past_the_last_reference_are_pointed_out_to_the_editor(admin_cli
 def test_duplicate_slug_is_a_form_error_not_a_500(admin_client):
     """Reusing another article's slug shows a clear error on the form."""
     make_article(slug="zinc-and-colds")
-    response = admin_client.post(reverse("admin:articles_article_add"), form_data())
+    response = admin_client.post(reverse("admin:articles_article_add"), article_form_data())
     assert response.status_code == 200
     assert "Article with this Slug already exists." in response.content.decode()
     assert Article.objects.filter(slug="zinc-and-colds").count() == 1
@@ -134,7 +98,7 @@ def test_duplicate_slug_is_a_form_error_not_a_500(admin_client):
 def test_tags_differing_only_in_case_are_one_tag_in_the_admin(admin_client):
     """Typing "Magnesium" when "magnesium" exists reuses the tag."""
     make_article(tags=["magnesium"])
-    admin_client.post(reverse("admin:articles_article_add"), form_data(tags="Magnesium, MAGNESIUM"))
+    admin_client.post(reverse("admin:articles_article_add"), article_form_data(tags="Magnesium, MAGNESIUM"))
     assert Tag.objects.filter(name__iexact="magnesium").count() == 1
     assert Article.objects.get(slug="zinc-and-colds").tags.get().name == "magnesium"
 
@@ -190,11 +154,11 @@ def test_bulk_actions_send_save_signals(admin_client):
 
 def test_restore_brings_back_fields_tags_and_references(admin_client):
     """Restoring an old version restores title, body, status, tags and references, as a new version."""
-    admin_client.post(reverse("admin:articles_article_add"), form_data())
+    admin_client.post(reverse("admin:articles_article_add"), article_form_data())
     article = Article.objects.get(slug="zinc-and-colds")
     first = article.history.get()
     change_url = reverse("admin:articles_article_change", args=[article.pk])
-    edited = form_data(
+    edited = article_form_data(
         title="Zinc: a rewrite",
         body="Different body.",
         tags="zinc, immunity",
@@ -346,6 +310,7 @@ def test_a_single_version_can_be_viewed_read_only(admin_client):
     [("magnesium, ???", "needs at least one letter or digit"), ("x" * 101, "100 characters at most")],
 )
 def test_admin_refuses_tags_that_cannot_be_stored_or_linked(tags, message):
+    """The admin form refuses tags that could not be stored or linked, with a message saying why."""
     from articles.forms import ArticleAdminForm
 
     form = ArticleAdminForm(data={"title": "T", "slug": "t", "summary": "S", "body": "B", "tags": tags})

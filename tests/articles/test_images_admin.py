@@ -64,7 +64,7 @@ def test_replacing_the_file_removes_the_old_files_and_queues_new_ones(
     staff_client, media_root, django_capture_on_commit_callbacks
 ):
     from articles.images.services import update_image_files
-    from tests.articles.conftest import stored_files
+    from tests.articles.image_files import stored_files
 
     image = image_files.make_image(image_files.jpeg_bytes(900, 600))
     update_image_files(image_id=image.pk)
@@ -140,7 +140,7 @@ def test_the_bulk_delete_action_refuses_images_in_use_too(staff_client):
 
 def test_an_unused_image_can_be_deleted_with_its_files(staff_client, media_root, django_capture_on_commit_callbacks):
     from articles.images.services import update_image_files
-    from tests.articles.conftest import stored_files
+    from tests.articles.image_files import stored_files
 
     image = image_files.make_image()
     update_image_files(image_id=image.pk)

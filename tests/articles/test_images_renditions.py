@@ -10,7 +10,7 @@ from articles.images import cards, renditions
 from articles.images.services import queue_image_files, update_image_files
 from articles.models import Image
 from tests.articles import image_files
-from tests.articles.conftest import run_image_worker, stored_files
+from tests.articles.image_files import run_image_worker, stored_files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

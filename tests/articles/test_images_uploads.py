@@ -11,7 +11,7 @@ from PIL import Image as PILImage
 
 from articles.models import Image
 from tests.articles import image_files
-from tests.articles.conftest import stored_files
+from tests.articles.image_files import stored_files
 from tests.helpers import log_in_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]

@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, EditorialSettings, Review
-from tests.articles.factories import make_article, make_review, make_reviewer
-from tests.articles.test_admin import form_data
+from tests.articles.factories import article_form_data, make_article, make_review, make_reviewer
 from tests.helpers import log_in_staff
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +109,7 @@ def test_queue_is_for_staff_with_article_permissions(client):
 def test_article_form_records_reviews_and_structured_references(editor_client):
     """The article form saves a review inline and references with authors, journal, year, DOI and PMID."""
     sam = make_reviewer()
-    data = form_data()
+    data = article_form_data()
     data.update(
         {
             "references-0-authors": "Garrison SR, Korownyk CS",
@@ -140,7 +139,7 @@ def test_article_form_records_reviews_and_structured_references(editor_client):
 )
 def test_article_form_explains_a_bad_doi_or_pmid(editor_client, field, value, message):
     """A DOI or PMID in the wrong format is refused with a clear message; the article is not saved."""
-    data = form_data()
+    data = article_form_data()
     data[f"references-0-{field}"] = value
     response = editor_client.post(reverse("admin:articles_article_add"), data)
     assert response.status_code == 200

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM_PATH
+from tests.helpers import CHROMIUM_PATH, run_worker
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made
 # by the test itself (creating data) are still synchronous and safe here.
@@ -78,7 +78,6 @@ def seeded(site, settings):
 @pytest.fixture
 def deliver_emails(mailoutbox):
     """Run the queued email tasks in this process, as `manage.py db_worker` would; return the outbox."""
-    from tests.protocols.conftest import run_worker
 
     def run():
         run_worker()

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
-from tests.browser.test_staff import PASSWORD, log_in
+from tests.browser.helpers import PASSWORD, log_in
 from tests.helpers import totp_device
 
 pytestmark = pytest.mark.browser
@@ -41,6 +41,7 @@ def passkey_site(live_server, transactional_db, settings):
 
 
 def test_staff_adds_a_passkey_then_signs_in_with_it(page, passkey_site, authenticator):
+    """A staff member adds a passkey in the settings page, then signs in with it instead of a code."""
     user = User.objects.create_superuser("keyholder", "keyholder@example.org", PASSWORD)
     totp_device(user)
     log_in(page, passkey_site, "keyholder")
@@ -59,5 +60,5 @@ def test_staff_adds_a_passkey_then_signs_in_with_it(page, passkey_site, authenti
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor sign-in")
     page.locator("#passkey-verification-button").click()
-    expect(page).to_have_url(re.compile(r"/admin/protocols/signup/$"))
+    expect(page).to_have_url(re.compile(r"/admin/protocols/signup/$"), timeout=15_000)
     expect(page.get_by_role("heading", level=1)).to_have_text("Select signup to change")

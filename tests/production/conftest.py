@@ -43,6 +43,9 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    """A migrated, seeded site in its own DJANGO_VAR_DIR. Its cache is chosen here, not
+    inherited from the suite's in-memory one: the file cache in that folder (shared by the
+    gunicorn workers), or Redis when the run has REDIS_URL (CI's Redis pass)."""
     var_dir = tmp_path_factory.mktemp("live-site")
     env = site_env(var_dir, REDIS_URL=os.environ.get("REDIS_URL") or None)
     prepare_site(env, extra_articles=3)

@@ -97,6 +97,17 @@ class Readers:
             thread.start()
         return self
 
+    def wait_for_requests(self, count, *, started_after=0.0, timeout=120):
+        """Block until `count` requests that started after `started_after` (a monotonic time)
+        have been answered: a number of requests, whatever the machine's speed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.errors or sum(1 for record in self.records if record[0] > started_after) >= count:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"fewer than {count} requests answered in {timeout}s")
+
     def __exit__(self, *exc):
         self._stop.set()
         for thread in self._threads:

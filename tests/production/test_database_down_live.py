@@ -34,6 +34,8 @@ def refused_database():
 
 @pytest.mark.parametrize("database", ["silent_database", "refused_database"])
 def test_pages_and_healthz_answer_503_quickly(request, tmp_path, database):
+    """With the database unreachable, gunicorn answers /healthz and pages with a 503 within the connect timeout,
+    leaking nothing."""
     env = site_env(tmp_path, DATABASE_URL=request.getfixturevalue(database), DATABASE_CONNECT_TIMEOUT=CONNECT_TIMEOUT)
     with gunicorn(env, workers=2, healthy=False) as server:
         started = time.monotonic()

@@ -18,7 +18,8 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from benchmarks.server import PYTHON, ROOT, free_port, gunicorn, prepare_site, run_django, site_env, stop
+from benchmarks.server import PYTHON, ROOT, free_port, gunicorn, manage, prepare_site, run_django, site_env, stop
+from tests.helpers import clock_ahead_env
 from tests.production.load_clients import Readers, SignupClient, is_success, run_threads
 
 pytestmark = pytest.mark.loadtest
@@ -75,6 +76,8 @@ def check_storm(answers, env, *servers):
 
 
 def test_signups_on_sqlite_with_several_workers(tmp_path):
+    """400 signups from 16 clients and 40 posts of one address against 4 workers on SQLite: every answer a success,
+    401 rows, a clean log."""
     env = site_env(tmp_path)
     prepare_site(env)
     with gunicorn(env, workers=4) as server:
@@ -111,6 +114,8 @@ def shared_redis_url():
 
 
 def test_signups_on_postgresql_with_two_app_servers(tmp_path):
+    """The same signup storm against two gunicorn processes sharing PostgreSQL (and Redis): every answer a success,
+    401 rows."""
     with postgres_database() as database_url:
         env = site_env(tmp_path, DATABASE_URL=database_url, REDIS_URL=shared_redis_url())
         prepare_site(env)
@@ -121,11 +126,13 @@ def test_signups_on_postgresql_with_two_app_servers(tmp_path):
 
 
 def test_publishing_while_readers_hammer_the_site(tmp_path):
+    """8 readers on the home page while an article is published: no errors, and every request
+    that starts after the commit sees the article (200 requests before it, 200 after)."""
     env = site_env(tmp_path)
     prepare_site(env, extra_articles=5)
     title = f"Hot off the press {uuid.uuid4().hex[:6]}"
     with gunicorn(env, workers=2) as server, Readers(server.port, "/", title.encode(), threads=8) as readers:
-        time.sleep(2)
+        readers.wait_for_requests(200)
         run_django(
             env,
             "from django.utils import timezone; from articles.models import Article;"
@@ -133,10 +140,10 @@ def test_publishing_while_readers_hammer_the_site(tmp_path):
             " status='published', published_at=timezone.now())",
         )
         committed = time.monotonic()  # the subprocess has committed and bumped the version
-        time.sleep(2)
+        readers.wait_for_requests(200, started_after=committed)
     records = readers.records
     assert not readers.errors, readers.errors[:5]
-    assert len(records) > 200, "the readers barely ran"
+    assert len(records) >= 400, "the readers barely ran"
     assert {status for _, _, status, _ in records} == {200}
     after = [seen for started, _, _, seen in records if started > committed]
     assert after and all(after), f"{after.count(False)} requests after the commit missed the new article"
@@ -176,6 +183,7 @@ def wait_for(condition, timeout, interval=1.0):
 
 
 def test_smtp_down_during_signups_then_back_loses_nothing(tmp_path):
+    """With SMTP down every confirmation fails once and waits; once it is back the retries deliver every one."""
     from aiosmtpd.controller import Controller
 
     smtp_port = free_port()
@@ -207,9 +215,11 @@ def test_smtp_down_during_signups_then_back_loses_nothing(tmp_path):
         controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
         controller.start()
         stack.callback(controller.stop)
-        # The first retry comes a minute after the failure (protocols.services.RETRY_BASE).
-        state = wait_for(lambda: (s := delivery_state(env))[1] == count and s, timeout=180, interval=2)
-        assert state[:2] == (count, count), state
+        stop(worker)
+        # The first retry is due a minute after the failure (protocols.services.RETRY_BASE):
+        # the worker that runs them lives five minutes ahead instead of the test waiting.
+        retries = manage(dict(env, **clock_ahead_env("+5m")), "db_worker", "--batch", "--no-startup-delay")
+        assert delivery_state(env) == (count, count, 0), retries.stdout[-3000:]
     recipients = sorted(rcpt for rcpts, _ in inbox.messages for rcpt in rcpts)
     assert recipients == sorted(f"smtp{i}@example.com" for i in range(count))
     assert all(b"/protocols/confirm/" in content for _, content in inbox.messages)

@@ -5,13 +5,13 @@ Runs with the file cache by default and again in CI with REDIS_URL (several app 
 
 import json
 import os
-import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from benchmarks.server import http_get
+from benchmarks.server import gunicorn, http_get
+from tests.helpers import clock_ahead_env
 
 LOGIN_AS_EDITOR = """
 from django.contrib.auth import get_user_model
@@ -39,6 +39,7 @@ def warm(server, path):
 
 
 def test_cached_pages_carry_every_security_and_cache_header(server):
+    """A page served from the cache keeps every security header, public caching and an ETag, and sets no cookie."""
     headers, _ = warm(server, "/")
     csp = headers["content-security-policy"]
     assert "frame-ancestors 'none'" in csp
@@ -53,6 +54,7 @@ def test_cached_pages_carry_every_security_and_cache_header(server):
 
 
 def test_a_publish_is_visible_on_the_very_next_request_on_every_worker(site, server):
+    """A publish, edit, retag, unpublish or delete from another process shows on the next request to either worker."""
     for path in ("/", "/articles/", "/tags/magnesium/", "/feed/"):
         warm(server, path)
     site.edit(
@@ -117,6 +119,7 @@ def test_a_change_to_the_announced_protocol_is_visible_at_once_on_every_worker(s
 
 
 def test_conditional_get_answers_304(server):
+    """A cached page answers a matching If-None-Match with an empty 304 from the cache, a stale one with the page."""
     headers, _ = warm(server, "/articles/")
     status, not_modified, body = server.get("/articles/", headers={"If-None-Match": headers["etag"]})
     assert status == 304 and body == b""
@@ -164,6 +167,7 @@ def test_the_signup_page_is_shared_from_the_cache_and_its_form_works(site, serve
 
 
 def test_logged_in_staff_always_get_fresh_private_pages(site, server):
+    """Staff get private, uncached pages and their drafts; the public still gets a 404 for the draft."""
     warm(server, "/")
     session = site.edit(LOGIN_AS_EDITOR).strip().splitlines()[-1]
     cookie = {"Cookie": f"sessionid={session}"}
@@ -182,16 +186,24 @@ def test_logged_in_staff_always_get_fresh_private_pages(site, server):
 
 
 def test_scheduled_article_becomes_visible_at_its_time_without_a_save(site, server):
-    warm(server, "/")
-    site.edit(
-        'Article.objects.create(title="Scheduled live story", slug="scheduled-live", summary="s", body="b",'
-        ' status="published", published_at=timezone.now() + timedelta(seconds=3))'
-    )
-    _, _, body = server.get("/")
-    assert b"Scheduled live story" not in body
-    time.sleep(3.5)
-    for _, _, body in fetch_many(server, "/", count=4):
-        assert b"Scheduled live story" in body
+    """A page stored before a scheduled article's time is not served after it: the same site
+    20 minutes later (a second gunicorn on the same database and cache, its clock moved with
+    libfaketime) shows the article, although the stored page would otherwise live 30 minutes."""
+    with gunicorn(dict(site.env, **clock_ahead_env("+20m")), workers=1) as later:
+        site.edit(
+            'Article.objects.create(title="Scheduled live story", slug="scheduled-live", summary="s", body="b",'
+            ' status="published", published_at=timezone.now() + timedelta(minutes=10))'
+        )
+        try:
+            _, body = warm(server, "/")
+            assert b"Scheduled live story" not in body
+            status, headers, body = later.get("/")
+            assert status == 200 and b"Scheduled live story" in body
+            assert headers.get("x-page-cache") != "hit"
+        finally:
+            # The later server stored pages that are in the future for the others: a save
+            # moves the content version past them.
+            site.edit('Article.objects.filter(slug="scheduled-live").delete()')
 
 
 def test_hashed_static_files_are_cached_for_a_year(site, server):
@@ -209,8 +221,21 @@ def test_hashed_static_files_are_cached_for_a_year(site, server):
 
 
 def test_healthz_is_never_cached(server):
+    """/healthz is answered afresh every time, never from the page cache."""
     for status, headers, _ in fetch_many(server, "/healthz", count=3):
         assert status == 200 and "x-page-cache" not in headers
+
+
+def test_without_redis_url_the_pages_live_in_the_file_cache(site, server):
+    """In the default run the server shares its pages between workers through the file cache
+    in its DJANGO_VAR_DIR (the production default without REDIS_URL)."""
+    if os.environ.get("REDIS_URL"):
+        pytest.skip("Redis run: REDIS_URL is set")
+    cache_dir = Path(site.env["DJANGO_VAR_DIR"]) / "cache"
+    before = set(cache_dir.glob("*.djcache"))
+    site.edit("from site_config.page_cache import bump_content_version; bump_content_version()")
+    warm(server, "/tags/")
+    assert set(cache_dir.glob("*.djcache")) - before
 
 
 def test_with_redis_url_the_pages_live_in_redis(server):

@@ -1,18 +1,18 @@
-"""One "worker process" for the concurrency tests: waits for a start time, then acts once.
+"""One "worker process" for the concurrency tests: gets ready, waits for the word go, then acts once.
 
-Run as `python -m tests.protocols.concurrent_client <mode> <start_at> <n>` with DATABASE_URL
-pointing at a migrated database. Prints one JSON line with what it saw.
+Run as `python -m tests.protocols.concurrent_client <mode> <n>` with DATABASE_URL pointing at
+a migrated database. Prints "ready" once Django is set up, then reads one line from stdin
+(the parent writes it to every process at once) and prints one JSON line with what it saw.
 """
 
 import json
 import os
 import sys
-import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.test_settings")
 
 
-def main(mode, start_at, n):
+def main(mode, n):
     import django
 
     django.setup()
@@ -24,7 +24,8 @@ def main(mode, start_at, n):
 
     setup_test_environment()
     protocol = Protocol.objects.get(slug="sleep-protocol")
-    time.sleep(max(0.0, start_at - time.time()))
+    print("ready", flush=True)
+    sys.stdin.readline()
     if mode == "signup":
         address = "Same@Example.org" if n % 2 else "same@example.org"
         response = Client().post(protocol.get_absolute_url(), {"email": address, "consent": "on"})
@@ -35,4 +36,4 @@ def main(mode, start_at, n):
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]))))
+    print(json.dumps(main(sys.argv[1], int(sys.argv[2]))))

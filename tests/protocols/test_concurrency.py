@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -52,24 +51,36 @@ def sqlite_file_db(tmp_path_factory):
 
 
 def run_processes(mode, database_url, n=PROCESSES):
-    start_at = time.time() + 2.5  # every process has imported Django by then
+    """Start `n` clients, wait until every one has set Django up, then let them all go at once."""
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.protocols.concurrent_client", mode, str(start_at), str(i)],
+            [sys.executable, "-m", "tests.protocols.concurrent_client", mode, str(i)],
             cwd=ROOT,
             env=child_env(database_url),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for i in range(n)
     ]
-    outputs = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=90)
-        assert proc.returncode == 0, err
-        outputs.append(json.loads(out.strip().splitlines()[-1]))
-    return outputs
+    try:
+        for proc in procs:
+            assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        outputs = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=90)
+            assert proc.returncode == 0, err
+            outputs.append(json.loads(out.strip().splitlines()[-1]))
+        return outputs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def run_threads(n, target):

@@ -11,12 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from protocols import services
 from protocols.models import EmailDelivery, Signup
-from tests.protocols.conftest import make_scheduled_tasks_due, run_worker
-
-
-def sign_up(protocol, email, capture):
-    with capture(execute=True):
-        return services.create_signup(protocol=protocol, email=email)
+from tests.helpers import make_scheduled_tasks_due, run_worker
+from tests.protocols.factories import sign_up
 
 
 class FailingBackend:

@@ -11,7 +11,7 @@ from django.test import Client
 
 from protocols import services
 from protocols.models import EmailDelivery, Signup, Step
-from tests.protocols.conftest import make_scheduled_tasks_due, run_worker
+from tests.helpers import make_scheduled_tasks_due, run_worker
 
 
 class Inbox:

@@ -6,8 +6,8 @@ from email import message_from_bytes
 import pytest
 from django.core import mail
 
-from tests.protocols.conftest import run_worker
-from tests.protocols.test_delivery import sign_up
+from tests.helpers import run_worker
+from tests.protocols.factories import sign_up
 
 
 @pytest.mark.django_db

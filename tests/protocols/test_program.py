@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from protocols import services
 from protocols.models import BouncedAddress, EmailDelivery, Protocol, Signup, Step
-from tests.protocols.conftest import run_worker
+from tests.helpers import run_worker
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")

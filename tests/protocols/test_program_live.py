@@ -4,7 +4,7 @@ the real worker (`db_worker`) and an SMTP server on loopback (aiosmtpd).
 Each process-level test gets its own migrated database (a copy of one migrated once per
 module): SQLite in a temporary DJANGO_VAR_DIR, and, marked `postgres`, a throwaway
 PostgreSQL database on the server DATABASE_URL points at. The SMTP outage test runs the
-worker in this process under time-machine, as tests/protocols/conftest.py's run_worker does.
+worker in this process under time-machine, as tests.helpers.run_worker does.
 """
 
 import email
@@ -35,7 +35,7 @@ from benchmarks.outbox import (
 from benchmarks.server import free_port
 from protocols import services
 from protocols.models import EmailDelivery, Signup
-from tests.protocols.conftest import run_worker
+from tests.helpers import run_worker
 
 
 @pytest.fixture(

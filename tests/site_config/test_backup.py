@@ -147,6 +147,8 @@ def refused(site, *args):
 
 
 def test_a_corrupt_file_is_refused_and_the_live_database_untouched(site, good_backup, tmp_path):
+    """`restore` refuses a corrupt, non-SQLite or missing file in one clear line; the live
+    database is left unchanged."""
     before = snapshot(live_path(site))
     data = bytearray(good_backup.read_bytes())
     page = 4096
@@ -162,6 +164,7 @@ def test_a_corrupt_file_is_refused_and_the_live_database_untouched(site, good_ba
 
 
 def test_another_sqlite_database_is_refused(site, tmp_path):
+    """`restore` refuses another application's SQLite database, Django or not."""
     before = snapshot(live_path(site))
     foreign = tmp_path / "other-app.sqlite3"
     with sqlite3.connect(foreign) as db:
@@ -179,6 +182,7 @@ def test_another_sqlite_database_is_refused(site, tmp_path):
 
 
 def test_a_backup_from_a_newer_version_is_refused(site, good_backup):
+    """`restore` refuses a backup with migrations this code does not have, naming them."""
     with sqlite3.connect(good_backup) as db:
         db.execute("INSERT INTO django_migrations (app, name, applied) VALUES ('articles', '9999_future', '2027')")
     db.close()
@@ -194,6 +198,7 @@ def test_restore_asks_for_confirmation(site, good_backup):
 
 
 def test_backup_does_not_overwrite_a_file_unless_forced(site, good_backup):
+    """backup refuses to overwrite an existing file unless given --force."""
     result = manage(site, "backup", str(good_backup), check=False)
     assert result.returncode == 1 and "exists: choose another name or pass --force" in result.stderr
     assert manage(site, "backup", str(good_backup), "--force").returncode == 0

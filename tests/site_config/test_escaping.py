@@ -45,6 +45,7 @@ def hostile_content():
 
 
 def test_reader_pages_escape_article_author_tag_and_reference_text(client, hostile_content):
+    """Hostile text in articles, authors, tags, references and protocols is shown escaped on every reader page."""
     article, protocol = hostile_content
     tag = article.tags.exclude(name="plain").get()
     for url in ("/", "/articles/", article.get_absolute_url(), "/tags/", f"/tags/{tag.slug}/", "/tags/plain/",
@@ -54,17 +55,20 @@ def test_reader_pages_escape_article_author_tag_and_reference_text(client, hosti
 
 
 def test_feeds_escape_text(client, hostile_content):
+    """The RSS and Atom feeds escape hostile article text."""
     for url in ("/feed/", "/feed/atom/"):
         assert_escaped(client.get(url), url)
 
 
 def test_search_query_and_results_are_escaped(client, hostile_content):
+    """A hostile search query, tag and matching results are shown escaped."""
     body = assert_escaped(client.get("/search/", {"q": "Title " + PAYLOAD}), "search")
     assert "&lt;script&gt;" in body or "&lt;img" in body or "&quot;&gt;" in body
     assert_escaped(client.get("/search/", {"q": "xss", "tag": PAYLOAD}), "search with tag")
 
 
 def test_signup_error_echoes_the_address_escaped(client, hostile_content):
+    """A hostile address is refused with a 400 that echoes it escaped, and nothing is stored."""
     _, protocol = hostile_content
     response = client.post(protocol.get_absolute_url(), {"email": PAYLOAD, "consent": "on"})
     assert response.status_code == 400
@@ -73,6 +77,7 @@ def test_signup_error_echoes_the_address_escaped(client, hostile_content):
 
 
 def test_admin_change_lists_escape_text(hostile_content):
+    """The admin's lists, forms and search escape hostile text from every model."""
     article, protocol = hostile_content
     Signup.objects.create(
         protocol=protocol,
@@ -87,8 +92,7 @@ def test_admin_change_lists_escape_text(hostile_content):
                 "/admin/articles/author/", "/admin/taggit/tag/", "/admin/protocols/protocol/",
                 "/admin/protocols/signup/", f"/admin/protocols/protocol/{protocol.pk}/change/"):  # fmt: skip
         response = client.get(url)
-        if response.status_code == 404:
-            continue  # model not registered in the admin
+        assert response.status_code == 200, url
         assert_escaped(response, url)
     response = client.get("/admin/articles/article/", {"q": PAYLOAD})
     assert_escaped(response, "admin search")

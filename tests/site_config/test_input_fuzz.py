@@ -44,6 +44,7 @@ def anonymous():
 @FUZZ
 @given(param=st.sampled_from(["q", "tag", "page"]), value=anything, extra=anything)
 def test_search_parameters(content, anonymous, param, value, extra):
+    """Any text in the search query, tag or page parameter gives a page or a clear error, never a 500."""
     response = anonymous.get("/search/", {param: value, "q": extra} if param != "q" else {"q": value, "tag": extra})
     assert response.status_code in OK_STATUSES
 
@@ -51,6 +52,7 @@ def test_search_parameters(content, anonymous, param, value, extra):
 @FUZZ
 @given(path=st.sampled_from(["/", "/articles/", "/tags/", "/tags/magnesium/", "/protocols/", "/feed/"]), page=anything)
 def test_listing_pages_take_any_page_number(content, anonymous, path, page):
+    """Any page number on a listing gives a page or a 404, never a 500."""
     response = anonymous.get(path, {"page": page})
     assert response.status_code in OK_STATUSES
 
@@ -58,6 +60,7 @@ def test_listing_pages_take_any_page_number(content, anonymous, path, page):
 @FUZZ
 @given(slug=anything)
 def test_any_path_segment(content, anonymous, slug):
+    """Any text as an article, tag, protocol or token slug gives a page or a 404, never a 500."""
     for prefix in ("/articles/", "/tags/", "/protocols/", "/protocols/confirm/", "/protocols/unsubscribe/"):
         response = anonymous.get(prefix + quote(slug, safe="") + "/")
         assert response.status_code in OK_STATUSES
@@ -104,6 +107,7 @@ def test_signup_form_stores_nothing_from_invalid_input(content, anonymous, email
 @FUZZ
 @given(token=anything, action=st.sampled_from(["confirm", "unsubscribe"]))
 def test_confirm_and_unsubscribe_posts_with_any_token(content, anonymous, token, action):
+    """Posting any text as a confirm or unsubscribe token never gives a 500."""
     response = anonymous.post(f"/protocols/{action}/{quote(token, safe='') or 'x'}/", {"anything": token})
     assert response.status_code in OK_STATUSES
 
@@ -137,6 +141,7 @@ def staff():
     ),
 )  # fmt: skip
 def test_admin_lists_take_any_query_string(content, staff, params, changelist):
+    """Any query string on an admin list never gives a 500."""
     response = staff.get(f"/admin/{changelist}/", params)
     assert response.status_code in OK_STATUSES
 
@@ -144,6 +149,7 @@ def test_admin_lists_take_any_query_string(content, staff, params, changelist):
 @FUZZ
 @given(title=anything, slug=anything, summary=anything, body=anything, tags=anything, status=anything)
 def test_admin_article_form_stores_nothing_invalid(content, staff, title, slug, summary, body, tags, status):
+    """Any text in the admin's article form never gives a 500, and a refused form stores no article."""
     before = Article.objects.count()
     data = {"title": title, "slug": slug, "summary": summary, "body": body, "tags": tags, "status": status,
             "references-TOTAL_FORMS": "0", "references-INITIAL_FORMS": "0",
@@ -157,6 +163,7 @@ def test_admin_article_form_stores_nothing_invalid(content, staff, title, slug, 
 @FUZZ
 @given(username=anything, password=anything)
 def test_admin_login_form(anonymous, username, password):
+    """Any username and password on the admin sign-in never gives a 500 or creates a user."""
     before = get_user_model().objects.count()
     response = anonymous.post("/admin/login/", {"username": username, "password": password})
     assert response.status_code in OK_STATUSES

@@ -68,6 +68,7 @@ def wsgi():
 
 @pytest.fixture
 def test_urls(settings):
+    """The test views above plus the site's own URLs, for this test only."""
     from site_config.urls import urlpatterns as site_urls
 
     settings.ROOT_URLCONF = __name__
@@ -102,6 +103,7 @@ def test_second_anonymous_request_is_served_by_the_read_path_with_every_header(w
 
 
 def test_publishing_is_visible_on_the_next_request(wsgi, django_capture_on_commit_callbacks):
+    """A cached home page is replaced by Django's on the very next request after a publish."""
     publish(django_capture_on_commit_callbacks, title="First story")
     wsgi.get("/")
     assert not wsgi.get("/").from_django
@@ -113,6 +115,7 @@ def test_publishing_is_visible_on_the_next_request(wsgi, django_capture_on_commi
 
 @pytest.mark.parametrize("change", ["edit", "unpublish", "delete", "retag"])
 def test_every_kind_of_change_invalidates(wsgi, django_capture_on_commit_callbacks, change):
+    """An edit, unpublish, delete or retag of an article makes its cached page stale at once."""
     article = publish(django_capture_on_commit_callbacks, title="Original title", tags=["sleep"])
     url = article.get_absolute_url()
     assert wsgi.get(url).status == 200
@@ -139,6 +142,7 @@ def test_every_kind_of_change_invalidates(wsgi, django_capture_on_commit_callbac
 
 
 def test_conditional_get_answers_304_from_the_read_path(wsgi):
+    """A matching If-None-Match gets an empty 304 from the read path, a stale ETag the page."""
     make_article()
     etag = wsgi.get("/").headers["etag"]
     result = wsgi.get("/", headers={"If-None-Match": etag})
@@ -151,6 +155,7 @@ def test_conditional_get_answers_304_from_the_read_path(wsgi):
 
 
 def test_conditional_get_on_a_miss_is_also_answered_by_django(wsgi):
+    """After a version bump the same ETag still gets a 304, from Django this time."""
     make_article()
     etag = wsgi.get("/").headers["etag"]
     bump_content_version()  # same content, new version: the next request misses
@@ -159,6 +164,7 @@ def test_conditional_get_on_a_miss_is_also_answered_by_django(wsgi):
 
 
 def test_head_is_served_without_a_body(wsgi):
+    """HEAD on a cached page is answered by the read path with headers and no body."""
     wsgi.get("/")
     result = wsgi.get("/", method="HEAD")
     assert result.status == 200 and not result.from_django and result.body == b""
@@ -166,6 +172,7 @@ def test_head_is_served_without_a_body(wsgi):
 
 
 def test_logged_in_readers_always_get_fresh_private_pages(wsgi, client):
+    """A logged-in reader's pages come from Django, are private, and are never stored for others."""
     make_article(title="Old news")
     log_in_staff(client, make_editor())
     cookie = f"sessionid={client.cookies['sessionid'].value}"
@@ -180,6 +187,7 @@ def test_logged_in_readers_always_get_fresh_private_pages(wsgi, client):
 
 
 def test_drafts_are_never_cached_and_editors_preview_them_fresh(wsgi, client):
+    """A draft's 404 is never stored; an editor's private preview never reaches the public."""
     draft = make_article(published=False, title="Secret draft")
     url = draft.get_absolute_url()
     assert wsgi.get(url).status == 404
@@ -219,6 +227,7 @@ def test_a_page_that_uses_its_csrf_token_is_never_stored(wsgi, test_urls):
 
 
 def test_a_csp_nonce_is_fresh_on_every_cached_response(wsgi, test_urls):
+    """Every response of a cached page carries its own CSP nonce, in the header and the body alike."""
     first = wsgi.get("/t/nonce/")
     second = wsgi.get("/t/nonce/")
     third = wsgi.get("/t/nonce/")
@@ -233,6 +242,7 @@ def test_a_csp_nonce_is_fresh_on_every_cached_response(wsgi, test_urls):
 
 
 def test_query_strings_are_normalised_and_distinguish_pages(wsgi, test_urls):
+    """Reordered parameters share one stored page; different values get their own."""
     assert wsgi.get("/t/counter/?b=2&a=1").from_django
     reordered = wsgi.get("/t/counter/?a=1&b=2")
     assert not reordered.from_django and reordered.text == "query=b=2&a=1"
@@ -240,6 +250,7 @@ def test_query_strings_are_normalised_and_distinguish_pages(wsgi, test_urls):
 
 
 def test_hosts_and_schemes_do_not_share_pages(wsgi, settings):
+    """A page stored for one host or scheme is not served for another."""
     settings.ALLOWED_HOSTS = ["testserver", "other.example"]
     wsgi.get("/")
     assert wsgi.get("/", host="other.example").from_django
@@ -247,6 +258,7 @@ def test_hosts_and_schemes_do_not_share_pages(wsgi, settings):
 
 
 def test_session_and_messages_cookies_skip_the_read_path(wsgi):
+    """Session and messages cookies bypass the stored pages; other cookies do not."""
     wsgi.get("/")
     assert wsgi.get("/", headers={"Cookie": "sessionid=abc"}).from_django
     assert wsgi.get("/", headers={"Cookie": "theme=dark; messages=xyz"}).from_django
@@ -254,11 +266,13 @@ def test_session_and_messages_cookies_skip_the_read_path(wsgi):
 
 
 def test_posts_always_go_to_django(wsgi, test_urls):
+    """A POST to a cached URL is never answered from the cache."""
     wsgi.get("/t/counter/")
     assert wsgi.request("/t/counter/", method="POST").from_django
 
 
 def test_bump_always_changes_the_version_even_when_the_cache_was_cleared():
+    """Every bump gives a new content version, and a cleared cache starts a new one."""
     bump_content_version()
     first = page_cache.current_version()
     bump_content_version()
@@ -285,6 +299,7 @@ def test_scheduled_article_appears_when_its_time_comes(wsgi, django_capture_on_c
 
 
 def test_the_boundary_is_the_soonest_future_publication():
+    """The publish boundary of a version is the soonest scheduled article's time."""
     version = page_cache.current_version(create=True)
     assert page_cache.next_publish_boundary(version) is None
     soon = timezone.now() + timedelta(hours=1)
@@ -296,6 +311,8 @@ def test_the_boundary_is_the_soonest_future_publication():
 
 
 def test_a_cache_outage_falls_back_to_django(wsgi, monkeypatch):
+    """With the cache unreachable pages still render from Django, and a bump does not raise."""
+
     def broken():
         raise ConnectionError("cache down")
 
@@ -328,6 +345,7 @@ def _rename_author(article):
     ],
 )
 def test_every_content_model_bumps_the_version_on_commit(django_capture_on_commit_callbacks, change):
+    """Each content change bumps the version only once its transaction commits."""
     article = make_article(tags=["sleep"], references=[("Old", "https://example.org")])
     before = page_cache.current_version(create=True)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -339,6 +357,7 @@ def test_every_content_model_bumps_the_version_on_commit(django_capture_on_commi
 
 
 def test_a_rolled_back_change_bumps_nothing(django_capture_on_commit_callbacks):
+    """A rolled-back change leaves the content version as it was."""
     before = page_cache.current_version(create=True)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
         make_article()
@@ -347,6 +366,7 @@ def test_a_rolled_back_change_bumps_nothing(django_capture_on_commit_callbacks):
 
 
 def test_gunicorns_entry_point_is_the_read_path_around_django():
+    """The WSGI application gunicorn loads is the page cache's read path wrapping Django."""
     from site_config import wsgi
 
     assert isinstance(wsgi.application, page_cache.PageCacheWSGI)

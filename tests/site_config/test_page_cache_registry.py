@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_app_registers_what_its_public_pages_show():
+    """Each app registers the models its public pages show, with Article's published_at as the publish field."""
     assert page_cache.registered_models() == {
         Article: "published_at",
         Author: None,
@@ -54,6 +55,7 @@ def test_the_page_cache_names_no_app_and_the_apps_use_only_its_public_api():
 
 
 def test_a_misspelt_publish_at_field_fails_at_start_up():
+    """Registering a publish_at field that does not exist fails at once and registers nothing."""
     with pytest.raises(FieldDoesNotExist):
         page_cache.register(Signup, publish_at="publish_at_typo")
     assert Signup not in page_cache.registered_models()

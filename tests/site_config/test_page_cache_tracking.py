@@ -50,6 +50,7 @@ def canonical(result):
 
 
 def test_a_shared_link_is_served_the_stored_page_without_its_tracking_parameters(wsgi, stored_keys):
+    """Links with fbclid or utm_* get the one stored page, whose canonical URL has no tracking."""
     make_article(title="Shared story")
     plain = wsgi.get("/")
     tracked = wsgi.get("/?fbclid=IwAR0abc&utm_source=facebook&utm_medium=social")
@@ -74,6 +75,7 @@ def test_a_first_visit_through_a_shared_link_stores_the_plain_page(wsgi, stored_
 
 
 def test_other_query_parameters_still_make_distinct_pages(wsgi, settings, stored_keys):
+    """Only tracking parameters are dropped: the view never sees them, other parameters still make pages."""
     settings.ROOT_URLCONF = __name__
     first = wsgi.get("/t/echo/?page=2&fbclid=abc")
     assert first.from_django
@@ -87,6 +89,7 @@ def test_other_query_parameters_still_make_distinct_pages(wsgi, settings, stored
 
 
 def test_search_keeps_its_words_and_drops_the_tracking(wsgi, django_capture_on_commit_callbacks):
+    """A search link with newsletter tracking is served the plain search's stored page."""
     with django_capture_on_commit_callbacks(execute=True):  # indexed on commit
         make_article(title="Magnesium and sleep")
     plain = wsgi.get("/search/?q=magnesium")
@@ -109,6 +112,7 @@ def test_search_keeps_its_words_and_drops_the_tracking(wsgi, django_capture_on_c
     ],
 )
 def test_which_parameters_are_tracking(query, expected):
+    """without_tracking() drops exactly the known tracking parameters and keeps the rest in order."""
     assert without_tracking(query) == expected
 
 
@@ -119,6 +123,7 @@ def test_a_query_string_without_tracking_is_left_exactly_as_it_came():
 
 
 def test_the_key_ignores_tracking_parameters_and_their_order():
+    """The page key is the same with or without tracking parameters, and differs for real ones."""
     key = page_cache.page_key("v1", "https", "example.org", "", "/", "")
     assert page_cache.page_key("v1", "https", "example.org", "", "/", "fbclid=a&utm_source=b") == key
     assert page_cache.page_key("v1", "https", "example.org", "", "/", "page=2&fbclid=a") != key

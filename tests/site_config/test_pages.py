@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from unittest import mock
 
 import pytest
@@ -12,6 +13,7 @@ from django.test import Client
 
 @pytest.mark.django_db
 def test_healthz_up(client):
+    """/healthz answers 200 with JSON saying the database is up, never cached."""
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -21,6 +23,7 @@ def test_healthz_up(client):
 
 @pytest.mark.django_db
 def test_healthz_down_when_the_database_does_not_answer(client):
+    """/healthz answers 503 with "database": "down" when the database fails."""
     with mock.patch("site_config.views.connection.cursor", side_effect=OperationalError("unable to open database")):
         response = client.get("/healthz")
     assert response.status_code == 503
@@ -38,6 +41,7 @@ def _assert_site_layout(body):
 
 @pytest.mark.django_db
 def test_404_page_uses_the_site_layout(client):
+    """An unknown address gets the site's own 404 page, in the site layout."""
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     body = response.content.decode()
@@ -59,6 +63,7 @@ def test_503_page_uses_the_site_layout_without_the_database(client, django_asser
 
 @pytest.mark.django_db
 def test_home_page_has_the_layout_and_stylesheet(client):
+    """The home page is English, links the site stylesheet and has a main landmark."""
     response = client.get("/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -83,13 +88,20 @@ def test_500_shows_the_site_page_and_logs_the_traceback(settings, caplog):
 
 
 def test_robots_names_the_sitemap(client):
+    """robots.txt answers and names the sitemap's full address."""
     response = client.get("/robots.txt")
     assert response.status_code == 200
     assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
 
 
+@pytest.mark.django_db
 def test_static_css_and_favicon_are_served(client):
+    """/favicon.ico answers, and so does the stylesheet the pages link to (as CSS)."""
     assert client.get("/favicon.ico").status_code == 200
+    stylesheet = re.search(r'href="(/static/css/site[^"]*\.css)"', client.get("/").content.decode()).group(1)
+    response = client.get(stylesheet)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
 
 
 def test_log_lines_are_single_line_json():

@@ -1,11 +1,6 @@
 """Security headers, HTTPS mode, the admin lockout, client addresses and database outages."""
 
-import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,8 +11,7 @@ from django.urls import path
 from core.client_ip import axes_client_ip, get_client_ip
 from site_config.urls import urlpatterns as site_urlpatterns
 from tests.articles.factories import make_article
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.site_config.helpers import assert_security_headers, run_probe
 
 
 def db_down_view(request):
@@ -32,28 +26,6 @@ def interface_error_view(request):
 urlpatterns = [path("db-down/", db_down_view), path("db-gone/", interface_error_view), *site_urlpatterns]
 
 
-def assert_security_headers(response):
-    csp = response["Content-Security-Policy"]
-    directives = dict(
-        (part.strip().split(" ", 1) + [""])[:2] for part in csp.split(";") if part.strip()
-    )  # name -> sources
-    assert "'unsafe-inline'" not in directives.get("script-src", "")
-    assert "'unsafe-eval'" not in directives.get("script-src", "")
-    assert directives["frame-ancestors"] == "'none'"
-    assert directives["object-src"] == "'none'"
-    assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
-    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
-    assert response["X-Frame-Options"] == "DENY"
-    assert directives["report-uri"] == "/csp-report/"
-    assert directives["report-to"] == "csp-endpoint"
-    assert response["Reporting-Endpoints"] == 'csp-endpoint="/csp-report/"'
-    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
-    policy = dict(item.strip().split("=", 1) for item in response["Permissions-Policy"].split(","))
-    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "interest-cohort", "browsing-topics"):
-        assert policy[feature] == "()", feature
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "url",
@@ -61,6 +33,7 @@ def assert_security_headers(response):
      "/no-such-page/", "/admin/login/"],
 )  # fmt: skip
 def test_every_response_carries_the_security_headers(client, url):
+    """Every kind of public response, 404s included, carries the CSP and the other security headers."""
     make_article(title="Headers everywhere", tags=["magnesium"])
     response = client.get(url)
     assert response.status_code in (200, 404)
@@ -69,6 +42,7 @@ def test_every_response_carries_the_security_headers(client, url):
 
 @pytest.mark.django_db
 def test_article_page_and_protocol_page_carry_the_security_headers(client):
+    """An article, a protocol and a tag page carry the security headers."""
     from protocols.seed import seed_protocols
 
     article = make_article(tags=["sleep"])
@@ -104,23 +78,6 @@ print(json.dumps({
 """
 
 
-def run_probe(code, tmp_path, **env):
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
-    base.update(
-        DJANGO_SETTINGS_MODULE="site_config.settings",
-        DJANGO_SECRET_KEY="probe-" + "x" * 50,
-        DJANGO_VAR_DIR=str(tmp_path),
-        DJANGO_ALLOWED_HOSTS="testserver",
-        SITE_URL="https://testserver",
-    )
-    base.update(env)
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def test_https_mode_redirects_sets_hsts_and_secure_cookies(tmp_path):
     """DJANGO_HTTPS=1: plain HTTP is redirected, HSTS is sent, cookies are Secure and HttpOnly."""
     result = run_probe(HTTPS_PROBE, tmp_path, DJANGO_HTTPS="1")
@@ -134,6 +91,7 @@ def test_https_mode_redirects_sets_hsts_and_secure_cookies(tmp_path):
 
 
 def test_admin_path_comes_from_the_environment(tmp_path):
+    """DJANGO_ADMIN_URL moves the admin to another path."""
     code = (
         "import json, django; django.setup(); from django.urls import reverse;"
         " print(json.dumps(reverse('admin:login')))"
@@ -165,6 +123,7 @@ def test_admin_login_locks_out_after_repeated_failures_even_with_the_right_passw
 
 
 def test_client_ip_is_remote_addr_unless_a_proxy_header_is_configured(settings):
+    """The client address is REMOTE_ADDR unless CLIENT_IP_HEADER names our proxy's header; bad values give none."""
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.20")
     settings.CLIENT_IP_HEADER = ""
     assert get_client_ip(request) == "10.0.0.5"  # a client-sent header is ignored by default
@@ -180,6 +139,7 @@ def test_client_ip_is_remote_addr_unless_a_proxy_header_is_configured(settings):
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/db-down/", "/db-gone/"])
 def test_a_database_error_gives_the_static_503_page_quickly(settings, url):
+    """A database that refuses connections gives the static 503 page at once, leaking no detail."""
     settings.ROOT_URLCONF = __name__
     client = Client(raise_request_exception=False)
     started = time.monotonic()

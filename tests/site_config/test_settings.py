@@ -37,6 +37,7 @@ def test_missing_secret_key_is_refused_with_one_clear_line(tmp_path):
 
 
 def test_debug_gets_a_development_key(tmp_path):
+    """With DJANGO_DEBUG=1 the project starts without DJANGO_SECRET_KEY, on a development key."""
     result = run_python(
         "from django.conf import settings; print(settings.DEBUG, bool(settings.SECRET_KEY))",
         DJANGO_DEBUG="1",
@@ -47,6 +48,7 @@ def test_debug_gets_a_development_key(tmp_path):
 
 
 def test_database_url_is_parsed(tmp_path):
+    """DATABASE_URL sets every part of the database connection, and PostgreSQL adds contrib.postgres."""
     code = (
         "from django.conf import settings; d = settings.DATABASES['default'];"
         "print(d['ENGINE'], d['NAME'], d['HOST'], d['PORT'], d['USER'],"
@@ -94,6 +96,7 @@ def test_default_database_is_sqlite_under_var_with_pragmas_applied(tmp_path):
     ],
 )
 def test_https_and_cache_follow_the_environment(tmp_path, env, expected):
+    """DJANGO_HTTPS switches the HTTPS settings, REDIS_URL the cache backend."""
     code = (
         "from django.conf import settings;"
         "print(settings.SECURE_SSL_REDIRECT and settings.SESSION_COOKIE_SECURE and settings.SECURE_HSTS_SECONDS > 0,"
@@ -103,6 +106,7 @@ def test_https_and_cache_follow_the_environment(tmp_path, env, expected):
 
 
 def test_allowed_hosts_and_admin_url_from_environment(tmp_path):
+    """DJANGO_ALLOWED_HOSTS (comma-separated) and DJANGO_ADMIN_URL are read from the environment."""
     code = "from django.conf import settings; print(settings.ALLOWED_HOSTS, settings.ADMIN_URL)"
     result = run_python(
         code,
@@ -189,13 +193,15 @@ def test_gunicorn_logs_to_stdout_one_json_object_a_line(tmp_path):
         try:
             deadline = time.monotonic() + 30
             while b"Booting worker" not in out.read_bytes() and time.monotonic() < deadline:
-                time.sleep(0.1)
+                time.sleep(0.1)  # a bounded wait for the process to start, not for the clock
             for _ in range(50):  # a request, which must write no access line by default
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=5).read()  # noqa: S310
                     break
                 except OSError:
-                    time.sleep(0.1)
+                    time.sleep(0.1)  # not listening yet: a bounded wait for the worker
+            else:
+                raise AssertionError(f"gunicorn never answered:\n{out.read_text()}\n{err.read_text()}")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -258,3 +264,15 @@ def test_deploy_check_warns_when_site_url_is_not_https(tmp_path):
     )
     assert result.returncode != 0
     assert "site_config.W001" in result.stdout + result.stderr
+
+
+def test_unit_tests_use_the_in_memory_cache_unless_redis_is_asked_for():
+    """The suite's own process caches in memory (nothing shared between tests or xdist workers
+    but what the test sets up); REDIS_URL (CI's Redis pass) opts into Redis explicitly."""
+    from django.conf import settings
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if os.environ.get("REDIS_URL"):
+        assert backend == "django.core.cache.backends.redis.RedisCache"
+    else:
+        assert backend == "django.core.cache.backends.locmem.LocMemCache"

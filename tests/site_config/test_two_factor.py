@@ -15,7 +15,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from site_config.two_factor.views import WRONG_CODE
 from tests.articles.factories import make_article, make_editor
 from tests.helpers import log_in_staff, totp_code, totp_device
-from tests.site_config.test_security import assert_security_headers, run_probe
+from tests.site_config.helpers import ROOT, assert_security_headers, run_probe
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,7 @@ def test_a_password_alone_opens_no_admin_page_and_no_draft(client, staff):
 
 
 def test_a_wrong_code_is_refused_with_a_clear_message(client, staff):
+    """A wrong or malformed code is refused with a clear, linked error and the admin stays closed."""
     totp_device(staff)
     sign_in_with_password(client)
     response = client.post("/admin/two-factor/", {"code": "000000"})
@@ -137,6 +138,7 @@ def test_first_sign_in_sets_up_an_app_from_a_server_drawn_qr_code(client, staff)
 
 
 def test_a_recovery_code_works_once(client, staff):
+    """A recovery code (any case, spaces allowed) signs in once and is then used up."""
     totp_device(staff)
     codes = Client()
     log_in_staff(codes, staff)
@@ -177,6 +179,7 @@ def test_wrong_codes_count_toward_the_axes_lockout(settings, staff):
 
 
 def test_password_lockout_still_applies_before_any_code(settings, staff):
+    """After too many wrong passwords the right one is refused too, before any code is asked."""
     settings.AXES_ENABLED = True
     totp_device(staff)
     client = Client(REMOTE_ADDR="203.0.113.10")
@@ -187,6 +190,7 @@ def test_password_lockout_still_applies_before_any_code(settings, staff):
 
 
 def test_the_next_address_stays_on_this_site(client, staff):
+    """After the code, a `next` address on another site is replaced by the admin's home."""
     key = totp_device(staff).bin_key
     sign_in_with_password(client)
     response = client.post("/admin/two-factor/", {"code": totp_code(key), "next": "https://evil.example/admin/"})
@@ -254,6 +258,7 @@ def test_passkeys_are_offered_and_cannot_be_added_on_a_password_alone(client, st
 
 
 def test_the_settings_page_lists_passkeys_and_offers_to_add_one(staff):
+    """The two-factor settings page offers to add a passkey, and registration starts for this site."""
     client = log_in_staff(Client(), staff)
     page = client.get("/admin/two-factor/settings/").content.decode()
     assert 'id="passkey-register-button"' in page
@@ -275,8 +280,6 @@ def test_production_refuses_to_start_with_the_second_factor_off(tmp_path):
     import os
     import subprocess
     import sys
-
-    from tests.site_config.test_security import ROOT
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "ADMIN_"))}
     env.update(DJANGO_SETTINGS_MODULE="site_config.settings", DJANGO_SECRET_KEY="x" * 50,
