@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from site_config.media_storage import s3_media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime files (the SQLite database, the shared file cache, a generated local key).
 VAR_DIR = Path(os.environ.get("DJANGO_VAR_DIR", BASE_DIR / "var"))
@@ -214,42 +216,7 @@ FILE_UPLOAD_HANDLERS = [
 ]
 
 
-def s3_media_storage(environ):
-    """S3-compatible storage (AWS, MinIO, Ceph, ...) from MEDIA_S3_* variables, so several app
-    servers share the files: (the STORAGES entry, the origin images are served from), or
-    (None, "") without MEDIA_S3_BUCKET."""
-    bucket = environ.get("MEDIA_S3_BUCKET", "").strip()
-    if not bucket:
-        return None, ""
-    endpoint = environ.get("MEDIA_S3_ENDPOINT_URL", "").strip()
-    # Public base address of the files (a CDN or the bucket's own host), e.g. https://media.example.org;
-    # empty: the endpoint's path-style address of the bucket.
-    public_url = environ.get("MEDIA_S3_PUBLIC_URL", "").strip().rstrip("/")
-    options = {
-        "bucket_name": bucket,
-        "endpoint_url": endpoint or None,
-        "region_name": environ.get("MEDIA_S3_REGION", "").strip() or None,
-        "access_key": environ.get("MEDIA_S3_ACCESS_KEY_ID", "").strip() or None,
-        "secret_key": environ.get("MEDIA_S3_SECRET_ACCESS_KEY", "").strip() or None,
-        # Public, content-addressed files: plain URLs (no expiring signatures), never overwritten.
-        "querystring_auth": False,
-        "file_overwrite": False,
-        "default_acl": None,
-        "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
-    }
-    if public_url:
-        public = urlsplit(public_url)
-        options["custom_domain"] = public.netloc + public.path
-        options["url_protocol"] = f"{public.scheme}:"
-        origin = f"{public.scheme}://{public.netloc}"
-    elif endpoint:
-        origin = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint))
-    else:
-        origin = f"https://{bucket}.s3.amazonaws.com"
-    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, origin
-
-
-_s3_storage, MEDIA_ORIGIN = s3_media_storage(os.environ)
+_s3_storage, MEDIA_ORIGIN = s3_media_storage(os.environ, cache_control=MEDIA_CACHE_CONTROL)
 MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "").strip()
 if _s3_storage:
     STORAGES["default"] = _s3_storage

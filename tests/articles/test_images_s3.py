@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 
 from articles.images.services import update_image_files
 from articles.models import Image
-from site_config.settings import s3_media_storage
+from site_config.media_storage import s3_media_storage
 from tests.articles import image_files
 from tests.articles.factories import make_article
 from tests.articles.test_views import meta

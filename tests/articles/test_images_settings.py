@@ -1,6 +1,7 @@
 """MEDIA_S3_* variables as settings.py reads them: the storage, its public URLs and the CSP."""
 
-from site_config.settings import MEDIA_CACHE_CONTROL, s3_media_storage
+from site_config.media_storage import s3_media_storage
+from site_config.settings import MEDIA_CACHE_CONTROL
 
 
 def test_without_a_bucket_files_stay_on_local_disk(settings):
