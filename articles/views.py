@@ -4,10 +4,11 @@ search_articles(), which does)."""
 from urllib.parse import urlencode
 
 from django.core.paginator import InvalidPage
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
@@ -15,7 +16,7 @@ from taggit.models import Tag
 from site_config.page_cache import cache_public_page
 
 from .forms import SearchForm
-from .models import Article, Author, EditorialSettings, Review, Reviewer, tags_in_use
+from .models import Article, Author, EditorialSettings, Review, Reviewer, tags_by_name, tags_in_use
 from .search import search_articles
 
 PREVIEW_PERMISSION = "articles.change_article"
@@ -75,15 +76,31 @@ class ArticleDetailView(PublishedArticlesMixin, DetailView):
     preview = False  # editors' variant: drafts and scheduled articles too
 
     def get_queryset(self):
-        queryset = Article.objects.for_listing() if self.preview else super().get_queryset()
-        approved = Review.objects.approved().select_related("reviewer")
-        return queryset.prefetch_related("references", Prefetch("reviews", approved, to_attr="approved_reviews"))
+        queryset = Article.objects.all() if self.preview else Article.objects.published()
+        return queryset.select_related("author")
 
     def get_context_data(self, **kwargs):
-        related = Article.objects.published().related_to(self.object)
-        if self.object.mentions_publisher_products:
+        article = self.object
+        related = Article.objects.published().related_to(article)
+        if article.mentions_publisher_products:
             kwargs["product_disclosure"] = EditorialSettings.load().product_disclosure
-        return super().get_context_data(related_articles=related, **kwargs)
+        context = super().get_context_data(related_articles=related, **kwargs)
+        # Tags, references and reviews are fetched when the template first reads the
+        # article: not at all when the page comes from the fragment cache (templates/base.html).
+        context["article"] = context["object"] = SimpleLazyObject(lambda: with_page_relations(article))
+        return context
+
+
+def with_page_relations(article):
+    """The article with what its page shows prefetched: tags, references, approved reviews."""
+    approved = Review.objects.approved().select_related("reviewer")
+    prefetch_related_objects(
+        [article],
+        tags_by_name(),
+        "references",
+        Prefetch("reviews", approved, to_attr="approved_reviews"),
+    )
+    return article
 
 
 class PersonArticlesView(PublishedArticlesMixin, ListView):

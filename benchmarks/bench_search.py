@@ -1,7 +1,7 @@
 """`make bench-search`: search at scale, on generated articles in throwaway databases.
 
     .venv/bin/python benchmarks/bench_search.py [--sizes 10000,100000] [--backends sqlite,postgresql]
-        [--postgres-url postgres://.../site_bench] [--json out.json]
+        [--postgres-url postgres://.../site_bench] [--data-dir DIR] [--json out.json]
 
 For each size and backend the script runs itself again as a worker process against a
 throwaway database (a temporary SQLite file; a PostgreSQL database named `site_bench`
@@ -10,7 +10,14 @@ synthetic articles (about 400 words each, Zipf-like word frequencies from a seed
 generator, tags, 2% drafts and 1% scheduled), builds the index with rebuild_index(),
 and times a fixed mix of 200 queries through search_articles() and through the /search/
 view (each query the median of REPEAT runs, after one warm-up pass), plus a naive
-`icontains` scan on every tenth query as the baseline.
+`icontains` scan on every tenth query as the baseline. It also reports the slowest SQL
+statement the /search/ view ran over the whole mix.
+
+With --data-dir the generated data is kept and reused by the next run with the same
+size and backend (a SQLite file in DIR; the PostgreSQL database `<name>_<size>`), so
+comparing code changes at 100,000 articles skips the minutes of generating and indexing.
+A reused database keeps the index of the code that built it: rebuild after changing how
+documents are indexed (delete DIR, or drop the database).
 """
 
 import argparse
@@ -217,15 +224,32 @@ def run_worker(size):
         raise SystemExit(f"Refusing to run the benchmark worker on {name!r}: not a bench database.")
     rng = random.Random(SEED)
     vocabulary = Vocabulary(rng)
-    call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    generate_articles(size, rng, vocabulary)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    generate_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    indexed = search.rebuild_index()
-    build_seconds = time.perf_counter() - started
+    marker = Path(os.environ["BENCH_DATA_MARKER"]) if os.environ.get("BENCH_DATA_MARKER") else None
+    if marker is not None and marker.exists():
+        built = json.loads(marker.read_text())
+        indexed, generate_seconds, build_seconds = built["indexed"], built["generate_s"], built["build_s"]
+        print(f"  reusing the data built on {built['built_at']} ({marker})", flush=True)
+    else:
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        generate_articles(size, rng, vocabulary)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        generate_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        indexed = search.rebuild_index()
+        build_seconds = time.perf_counter() - started
+        if marker is not None:
+            marker.write_text(
+                json.dumps(
+                    {
+                        "indexed": indexed,
+                        "generate_s": generate_seconds,
+                        "build_s": build_seconds,
+                        "built_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    }
+                )
+            )
 
     mix = query_mix(random.Random(SEED + 1), vocabulary)
     queries = [query for _kind, query in mix]
@@ -243,6 +267,7 @@ def run_worker(size):
         if response.status_code != 200:
             raise SystemExit(f"/search/?q={query} answered {response.status_code}")
     view_seconds = timed(lambda q: client.get("/search/", {"q": q}), queries, repeat=REPEAT)
+    slowest = slowest_statement(client, queries)
 
     baseline_queries = queries[::BASELINE_EVERY]
     naive_search(baseline_queries[0])  # warm-up
@@ -257,12 +282,40 @@ def run_worker(size):
         "build_s": round(build_seconds, 1),
         "search": summary_ms(per_query),
         "view": summary_ms(view_seconds),
+        "view_by_kind": view_by_kind(mix, view_seconds),
+        "slowest_statement": slowest,
         "naive": summary_ms(naive),
         "search_on_baseline_queries": summary_ms(indexed_same),
         "ratio_median": round(statistics.median(naive) / statistics.median(per_query), 1),
         "by_kind": {kind: summary_ms(values) for kind, values in sorted(by_kind.items())},
         "sample_totals": totals,
     }
+
+
+def view_by_kind(mix, seconds):
+    by_kind = {}
+    for (kind, _query), value in zip(mix, seconds, strict=True):
+        by_kind.setdefault(kind, []).append(value)
+    return {kind: summary_ms(values) for kind, values in sorted(by_kind.items())}
+
+
+def slowest_statement(client, queries):
+    """The slowest SQL statement of one more /search/ pass over the mix: its time, query, SQL."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slowest = {"ms": 0.0, "query": "", "sql": ""}
+    statements = 0
+    for query in queries:
+        with CaptureQueriesContext(connection) as captured:
+            client.get("/search/", {"q": query})
+        statements += len(captured.captured_queries)
+        for statement in captured.captured_queries:
+            ms = float(statement["time"]) * 1000
+            if ms > slowest["ms"]:
+                slowest = {"ms": round(ms, 1), "query": query, "sql": statement["sql"][:600]}
+    slowest["statements_per_view"] = round(statements / len(queries), 2)
+    return slowest
 
 
 def parse_args(argv=None):
@@ -275,6 +328,7 @@ def parse_args(argv=None):
         help="a database the benchmark may drop and recreate (its name must contain 'bench')",
     )
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
+    parser.add_argument("--data-dir", help="keep the generated databases here and reuse them on the next run")
     parser.add_argument("--worker-size", type=int, help="internal: run one measurement in this process")
     return parser.parse_args(argv)
 
@@ -288,7 +342,7 @@ def main(argv=None):
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             print(f"{backend}, {size} articles ...", flush=True)
-            results.append(run_child(size, backend, args.postgres_url))
+            results.append(run_child(size, backend, args.postgres_url, data_dir=args.data_dir))
             print_row(results[-1])
     print()
     print_table(results)
@@ -296,13 +350,24 @@ def main(argv=None):
         Path(args.json_path).write_text(json.dumps(results, indent=2))
 
 
-def run_child(size, backend, postgres_url):
+def run_child(size, backend, postgres_url, *, data_dir=None):
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        marker = None
+        if data_dir:
+            Path(data_dir).mkdir(parents=True, exist_ok=True)
+            marker = Path(data_dir).resolve() / f"{backend}-{size}.json"
         if backend == "sqlite":
-            database_url = f"sqlite:///{tmp}/bench.sqlite3"
+            folder = Path(data_dir).resolve() if data_dir else Path(tmp)
+            database_url = f"sqlite:///{folder}/bench-{size}.sqlite3"
+            if marker is not None and not marker.exists():
+                (folder / f"bench-{size}.sqlite3").unlink(missing_ok=True)
         elif backend in {"postgres", "postgresql"}:
             database_url = postgres_url
-            recreate_postgres(postgres_url)
+            if marker is not None:
+                base, _, name = postgres_url.rpartition("/")
+                database_url = f"{base}/{name}_{size}"
+            if marker is None or not marker.exists():
+                recreate_postgres(database_url)
         else:
             raise SystemExit(f"Unknown backend {backend!r}")
         env = {
@@ -313,6 +378,7 @@ def run_child(size, backend, postgres_url):
             "DJANGO_DEBUG": "0",
             "DJANGO_LOG_LEVEL": "WARNING",
             "DJANGO_ALLOWED_HOSTS": "testserver",
+            "BENCH_DATA_MARKER": str(marker) if marker else "",
         }
         process = subprocess.run(  # noqa: S603 (this script, fixed arguments)
             [sys.executable, __file__, "--worker-size", str(size)],
@@ -356,7 +422,17 @@ def print_row(r):
         f"p95 {n['p95_ms']} ms | {r['ratio_median']}x | load average {r['load_average_at_end']}"
     )
     for kind, figures in r["by_kind"].items():
-        print(f"    {kind:<18} median {figures['median_ms']:>7} ms  p95 {figures['p95_ms']:>7} ms")
+        view = r.get("view_by_kind", {}).get(kind, {})
+        print(
+            f"    {kind:<18} median {figures['median_ms']:>7} ms  p95 {figures['p95_ms']:>7} ms"
+            f"  | view median {view.get('median_ms', '-'):>7} ms  p95 {view.get('p95_ms', '-'):>7} ms"
+        )
+    slowest = r.get("slowest_statement")
+    if slowest:
+        print(
+            f"    slowest statement in the /search/ mix: {slowest['ms']} ms (q={slowest['query']!r}), "
+            f"{slowest['statements_per_view']} statements a page: {slowest['sql'][:200]}"
+        )
     sys.stdout.flush()
 
 

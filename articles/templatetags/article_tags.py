@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from core.urls import cached_reverse
+
 register = template.Library()
 
 # Escaped so the JSON can never close its <script> element or open a comment.
@@ -28,6 +30,12 @@ def iso_datetime(value):
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return value.isoformat(timespec="seconds")
+
+
+@register.filter
+def tag_url(slug):
+    """The tag page's address: `{{ tag.slug|tag_url }}`, as `{% url 'articles:tag' tag.slug %}` but remembered."""
+    return cached_reverse("articles:tag", slug)
 
 
 def _json_ld(data):
