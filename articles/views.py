@@ -182,5 +182,8 @@ def search(request):
         ),
         "query_without_tag": urlencode({"q": query}),
         "suggestion_query": urlencode({"q": results.suggestion}) if results.suggestion else "",
+        # Most result pages are asked for once (or come from the page cache): storing their
+        # fragment would cost every new search a cache write for a rare reuse.
+        "render_fragments_afresh": True,
     }
     return render(request, "articles/search.html", context)

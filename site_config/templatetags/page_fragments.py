@@ -4,8 +4,9 @@ page rendered once per content version and reused by every render of the same pa
 The key is the name, the values given, the template being rendered and the request's
 scheme, host and full path (query string included): what makes one page differ from
 another. Outside a public view's GET (see site_config/page_cache/fragments.py) the content
-is rendered every time, as if the tag were not there. Blocks inside it can be overridden
-as usual.
+is rendered every time, as if the tag were not there, and so it is when the context sets
+``render_fragments_afresh`` (a page whose URLs rarely repeat, where storing would cost more
+than it saves). Blocks inside it can be overridden as usual.
 """
 
 from django import template
@@ -24,7 +25,7 @@ class CachedFragmentNode(template.Node):
     def render(self, context):
         request = context.get("request")
         version = page_cache.fragment_version(request)
-        if version is None:
+        if version is None or context.get("render_fragments_afresh"):
             return self.nodelist.render(context)
         parts = [
             getattr(context.template, "name", ""),
