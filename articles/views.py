@@ -83,10 +83,10 @@ class ArticleDetailView(PublishedArticlesMixin, DetailView):
         article = self.object
         related = Article.objects.published().related_to(article)
         if article.mentions_publisher_products:
-            kwargs["product_disclosure"] = EditorialSettings.load().product_disclosure
+            kwargs["product_disclosure"] = SimpleLazyObject(lambda: EditorialSettings.load().product_disclosure)
         context = super().get_context_data(related_articles=related, **kwargs)
-        # Tags, references and reviews are fetched when the template first reads the
-        # article: not at all when the page comes from the fragment cache (templates/base.html).
+        # Tags, references, reviews and the disclosure are fetched when the template first
+        # reads them: not at all when the page comes from the fragment cache (templates/base.html).
         context["article"] = context["object"] = SimpleLazyObject(lambda: with_page_relations(article))
         return context
 

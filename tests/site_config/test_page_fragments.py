@@ -42,7 +42,9 @@ def get(client, url):
 @pytest.fixture
 def site(db):
     author = make_author()
-    article = make_article(title="Magnesium and cramps", tags=["magnesium", "sleep"], author=author)
+    article = make_article(
+        title="Magnesium and cramps", tags=["magnesium", "sleep"], author=author, mentions_publisher_products=True
+    )
     make_review(article)
     for n in range(4):
         make_article(title=f"Other {n}", tags=["magnesium"], days_ago=n + 2)
@@ -59,7 +61,7 @@ def site(db):
 
 # Queries of a render from the fragment: the session lookup, and what the view itself decides
 # before rendering (the tag and its count: a tag without public articles is a 404; the article
-# with its author; the protocol; the search itself).
+# with its author, not its tags, references, reviews or product disclosure; the protocol).
 WARM_QUERIES = {"home": 1, "list": 2, "tag": 3, "article": 2, "protocol": 2}
 
 
@@ -71,6 +73,8 @@ def test_a_second_render_reuses_the_fragment_with_fewer_queries(client, site, pa
     with django_assert_num_queries(WARM_QUERIES[page]):
         warm = get(client, url)
     assert warm.content == cold.content
+    if page == "article":
+        assert b'class="disclosure"' in warm.content
     # The reader with the stale cookie gets it deleted, and nothing is stored for everyone.
     assert warm.cookies["sessionid"].value == ""
     assert warm["Cache-Control"] == "private, no-cache"
