@@ -81,12 +81,13 @@ class ArticleDetailView(PublishedArticlesMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
-        related = Article.objects.published().related_to(article)
+        related = SimpleLazyObject(lambda: list(Article.objects.published().related_to(article)))
         if article.mentions_publisher_products:
             kwargs["product_disclosure"] = SimpleLazyObject(lambda: EditorialSettings.load().product_disclosure)
         context = super().get_context_data(related_articles=related, **kwargs)
-        # Tags, references, reviews and the disclosure are fetched when the template first
-        # reads them: not at all when the page comes from the fragment cache (templates/base.html).
+        # Tags, references, reviews, related articles and the disclosure are fetched (their
+        # querysets even built) when the template first reads them: not at all when the page
+        # comes from the fragment cache (templates/base.html).
         context["article"] = context["object"] = SimpleLazyObject(lambda: with_page_relations(article))
         return context
 

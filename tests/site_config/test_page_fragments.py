@@ -60,8 +60,9 @@ def site(db):
 
 
 # Queries of a render from the fragment: the session lookup, and what the view itself decides
-# before rendering (the tag and its count: a tag without public articles is a 404; the article
-# with its author, not its tags, references, reviews or product disclosure; the protocol).
+# before rendering (the list's count for its pagination; the tag and its count of published
+# articles, as a tag without any is a 404; the article with its author, not its tags,
+# references, reviews, related articles or product disclosure; the protocol).
 WARM_QUERIES = {"home": 1, "list": 2, "tag": 3, "article": 2, "protocol": 2}
 
 
