@@ -31,8 +31,13 @@ def cache_public_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         # Known before the view renders: its template fragments may be shared (fragments.py).
+        # Not the error page a view raises (a 404 for any made-up address would be stored).
         request.page_cache_public_view = True
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Exception:
+            request.page_cache_public_view = False
+            raise
         response.cache_public_page = True
         return response
 

@@ -140,6 +140,15 @@ def test_a_form_posted_with_errors_is_not_shared(client, site, stored_fragments)
     assert b"error-summary" not in get(client, url).content
 
 
+def test_a_not_found_page_is_never_stored(client, site, stored_fragments):
+    """Made-up addresses under a public view (an unknown article or tag) store nothing."""
+    for url in ("/articles/no-such-article/", "/tags/no-such-tag/", "/articles/?page=99"):
+        response = client.get(url, headers=STALE_SESSION)
+        assert response.status_code == 404
+        assert b"Page not found" in response.content
+    assert stored_fragments == []
+
+
 def test_fragments_are_keyed_by_host(client, site, settings):
     """Absolute links (canonical, JSON-LD) carry the host: each host has its own fragment."""
     settings.ALLOWED_HOSTS = ["testserver", "other.example"]
