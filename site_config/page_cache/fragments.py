@@ -62,3 +62,22 @@ def set_fragment(key, html, version):
             store.cache().set(key, html, timeout)
     except Exception:
         logger.exception("page cache: could not store a fragment")
+
+
+def remembered(request, name, parts, compute):
+    """`compute()` (a list or tuple of plain values, never a model instance: it must read back
+    after a release), stored under this request's fragment version like a fragment.
+
+    For what a public view must know before it renders (does this address name something
+    public, how many items has its list): a page from the fragment cache then reads nothing
+    else. Empty results are not stored (made-up addresses must not fill the cache)."""
+    version = fragment_version(request)
+    if version is None:
+        return compute()
+    key = fragment_key(version, name, parts)
+    value = get_fragment(key)
+    if value is None:
+        value = compute()
+        if value:
+            set_fragment(key, value, version)
+    return value
