@@ -81,6 +81,17 @@ def test_a_second_render_reuses_the_fragment_with_fewer_queries(client, site, pa
     assert warm["Cache-Control"] == "private, no-cache"
 
 
+@pytest.mark.parametrize("page", ["article", "tag"])
+def test_a_page_whose_fragment_is_gone_is_rendered_in_full_from_the_remembered_lookup(client, site, page, monkeypatch):
+    """The address is remembered as public but the page's fragment was evicted: the lazy
+    article (or the remembered tag and count) renders the very same page."""
+    url = site[page]
+    full = get(client, url).content
+    read = page_cache.get_fragment
+    monkeypatch.setattr(page_cache, "get_fragment", lambda key: None if ":page:" in key else read(key))
+    assert get(client, url).content == full
+
+
 def test_search_pages_are_always_rendered_afresh(client, site, stored_fragments):
     """Result pages rarely repeat (repeats come from the page cache): no fragment is stored."""
     first = get(client, "/search/?q=magnesium").content
