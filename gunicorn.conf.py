@@ -1,5 +1,6 @@
 """gunicorn settings: `gunicorn site_config.wsgi` reads this file from the project root."""
 
+import gc
 import multiprocessing
 import os
 
@@ -30,6 +31,16 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # gunicorn's own events go where Django's do: stdout, one JSON object a line.
 logger_class = "site_config.gunicorn_logging.OneLineLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def pre_fork(server, worker):
+    """Move everything the preloaded app allocated out of the collector's sight before forking.
+
+    A worker's full collections would otherwise walk every object of Django and the apps on
+    each pass (measured in-process: 13% of an uncached page's CPU), and touching them
+    unshares the master's memory pages (copy-on-write). Runs in the master; idempotent.
+    """
+    gc.freeze()
 
 
 def _drop_server_header():

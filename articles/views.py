@@ -4,18 +4,21 @@ search_articles(), which does)."""
 from urllib.parse import urlencode
 
 from django.core.paginator import InvalidPage
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic.base import ContextMixin
 from taggit.models import Tag
 
+from site_config import page_cache
 from site_config.page_cache import cache_public_page
 
 from .forms import SearchForm
-from .models import Article, Author, EditorialSettings, Review, Reviewer, tags_in_use
+from .models import Article, Author, EditorialSettings, Review, Reviewer, tags_by_name, tags_in_use
 from .search import search_articles
 
 PREVIEW_PERMISSION = "articles.change_article"
@@ -50,16 +53,32 @@ class TagDetailView(PublishedArticlesMixin, ListView):
     template_name = "articles/tag_detail.html"
 
     def get_queryset(self):
-        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(tagged_items__tag=self.tag)
+        # The tag and its number of published articles (the same two queries as ever),
+        # remembered under the content version: a page from the fragment cache reads neither.
+        found = page_cache.remembered(self.request, "tag-page", [self.kwargs["slug"]], self.tag_and_count)
+        if not found:
+            raise Http404("No such tag.")
+        tag_id, name, slug, self.public_count = found
+        self.tag = Tag(id=tag_id, name=name, slug=slug)
+        return self.tagged(self.tag)
+
+    def tagged(self, tag):
+        return super().get_queryset().filter(tagged_items__tag=tag)
+
+    def tag_and_count(self):
+        tag = Tag.objects.filter(slug=self.kwargs["slug"]).first()
+        return [tag.pk, tag.name, tag.slug, self.tagged(tag).count()] if tag else []
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        paginator.count = self.public_count  # counted above: no second COUNT query
+        return paginator
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(tag=self.tag, **kwargs)
-        if context["paginator"].count == 0:
-            # A tag used only on drafts or scheduled articles is not public. (Checked on the
-            # paginator's count rather than with allow_empty=False, which costs a query more.)
+        if self.public_count == 0:
+            # A tag used only on drafts or scheduled articles is not public.
             raise Http404("No published article has this tag.")
-        return context
+        return super().get_context_data(tag=self.tag, **kwargs)
 
 
 @method_decorator(cache_public_page, name="dispatch")
@@ -72,18 +91,62 @@ class TagListView(TemplateView):
 
 class ArticleDetailView(PublishedArticlesMixin, DetailView):
     template_name = "articles/article_detail.html"
+    context_object_name = "article"
     preview = False  # editors' variant: drafts and scheduled articles too
 
     def get_queryset(self):
-        queryset = Article.objects.for_listing() if self.preview else super().get_queryset()
-        approved = Review.objects.approved().select_related("reviewer__photo")
-        return queryset.prefetch_related("references", Prefetch("reviews", approved, to_attr="approved_reviews"))
+        queryset = Article.objects.all() if self.preview else Article.objects.published()
+        return queryset.select_related("author", "hero_image")
+
+    def get_object(self, queryset=None):
+        """The article, or for readers a lazy one: whether the address names a public article
+        is remembered under the content version, so a page from the fragment cache reads no
+        article at all (one query when the page is rendered, as before)."""
+        if self.preview:
+            return super().get_object(queryset)
+        loaded = []
+
+        def is_public():
+            loaded.append(super(ArticleDetailView, self).get_object(queryset))  # Http404 if not
+            return [True]
+
+        page_cache.remembered(self.request, "article-public", [self.kwargs["slug"]], is_public)
+        if loaded:
+            return loaded[0]
+        return SimpleLazyObject(lambda: super(ArticleDetailView, self).get_object(queryset))
 
     def get_context_data(self, **kwargs):
-        related = Article.objects.published().related_to(self.object)
-        if self.object.mentions_publisher_products:
-            kwargs["product_disclosure"] = EditorialSettings.load().product_disclosure
-        return super().get_context_data(related_articles=related, **kwargs)
+        # Tags, references, reviews, related articles and the disclosure are fetched (their
+        # querysets even built) when the template first reads them: not at all when the page
+        # comes from the fragment cache (templates/base.html). Nothing here reads the article.
+        article = self.object
+        page = SimpleLazyObject(lambda: with_page_relations(article))
+        kwargs.pop("object", None)
+        return ContextMixin.get_context_data(
+            self,
+            object=page,
+            article=page,
+            related_articles=SimpleLazyObject(lambda: list(Article.objects.published().related_to(article))),
+            product_disclosure=SimpleLazyObject(lambda: product_disclosure(article)),
+            **kwargs,
+        )
+
+
+def product_disclosure(article):
+    """The disclosure shown above an article that mentions the publisher's products, or ""."""
+    return EditorialSettings.load().product_disclosure if article.mentions_publisher_products else ""
+
+
+def with_page_relations(article):
+    """The article with what its page shows prefetched: tags, references, approved reviews."""
+    approved = Review.objects.approved().select_related("reviewer__photo")
+    prefetch_related_objects(
+        [article],
+        tags_by_name(),
+        "references",
+        Prefetch("reviews", approved, to_attr="approved_reviews"),
+    )
+    return article
 
 
 class PersonArticlesView(PublishedArticlesMixin, ListView):
@@ -169,5 +232,8 @@ def search(request):
         ),
         "query_without_tag": urlencode({"q": query}),
         "suggestion_query": urlencode({"q": results.suggestion}) if results.suggestion else "",
+        # Most result pages are asked for once (or come from the page cache): storing their
+        # fragment would cost every new search a cache write for a rare reuse.
+        "render_fragments_afresh": True,
     }
     return render(request, "articles/search.html", context)

@@ -1,7 +1,7 @@
 """`make bench-search`: search at scale, on generated articles in throwaway databases.
 
     .venv/bin/python benchmarks/bench_search.py [--sizes 10000,100000] [--backends sqlite,postgresql]
-        [--postgres-url postgres://.../site_bench] [--json out.json]
+        [--postgres-url postgres://.../site_bench] [--data-dir DIR] [--json out.json]
 
 For each size and backend the script runs itself again as a worker process against a
 throwaway database (a temporary SQLite file; a PostgreSQL database named `site_bench`
@@ -10,10 +10,18 @@ synthetic articles (about 400 words each, Zipf-like word frequencies from a seed
 generator, tags, 2% drafts and 1% scheduled), builds the index with rebuild_index(),
 and times a fixed mix of 200 queries through search_articles() and through the /search/
 view (each query the median of REPEAT runs, after one warm-up pass), plus a naive
-`icontains` scan on every tenth query as the baseline.
+`icontains` scan on every tenth query as the baseline. It also reports the slowest SQL
+statement the /search/ view ran over the whole mix.
+
+With --data-dir the generated data is kept and reused by the next run with the same
+size and backend (a SQLite file in DIR; the PostgreSQL database `<name>_<size>`), so
+comparing code changes at 100,000 articles skips the minutes of generating and indexing.
+A reused database keeps the index of the code that built it: rebuild after changing how
+documents are indexed (delete DIR, or drop the database).
 """
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -22,32 +30,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
-from itertools import accumulate
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_search_data import Vocabulary, generate_articles, query_mix  # noqa: E402
+
 SEED = 20261125
-WORDS_PER_ARTICLE = 400
-EVERY_ARTICLE_WORD = "wellness"  # put in every article: the worst case for ranking
-TAIL_WORDS = 7500
 # Each query is timed REPEAT times and its median kept: this 2-core machine is shared.
 REPEAT = 3
 BASELINE_EVERY = 10  # the naive scan runs on every tenth query (it takes seconds at 100k)
-# PostgreSQL's english configuration drops these; a query of them alone finds nothing
-# there but everything on SQLite, so the mix avoids them.
-STOPWORDS = set(
-    str.split(
-        """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers him his how i if in into is it its itself just me more most my no nor not now
-    of off on once only or other our out over own same she should so some such than that the their them
-    then there these they this those through to too under until up very was we were what when where which
-    while who whom why will with would you your"""
-    )
-)
 
 
 def percentile(values, fraction):
@@ -64,115 +57,6 @@ def summary_ms(seconds):
     }
 
 
-class Vocabulary:
-    """Every word with a Zipf weight: common English first, subject words, then a rare tail."""
-
-    def __init__(self, rng):
-        from benchmarks.bench_words import COMMON, HEALTH, SYLLABLES
-
-        words, seen = [], set()
-
-        def add(word):
-            if word not in seen:
-                seen.add(word)
-                words.append(word)
-
-        for word in COMMON[:60]:
-            add(word)
-        rest_common, health = COMMON[60:], list(HEALTH)
-        for i in range(max(len(rest_common), len(health))):
-            if i < len(health):
-                add(health[i])
-            if i < len(rest_common):
-                add(rest_common[i])
-        target = len(words) + TAIL_WORDS
-        while len(words) < target:
-            add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
-        self.words = words
-        self.health = [w for w in HEALTH if w in seen]
-        self.rank = {word: i for i, word in enumerate(words)}
-        self.cum_weights = list(accumulate(1.0 / (rank + 1) for rank in range(len(words))))
-
-    def draw(self, rng, k):
-        return rng.choices(self.words, cum_weights=self.cum_weights, k=k)
-
-
-def generate_articles(size, rng, vocabulary):
-    from django.utils import timezone
-    from taggit.models import Tag
-
-    from articles.models import Article, TaggedArticle
-    from benchmarks.bench_words import TAGS
-
-    tags = [Tag.objects.create(name=name, slug=name.lower().replace(" ", "-")) for name in TAGS]
-    tag_weights = list(accumulate(1.0 / (i + 1) for i in range(len(tags))))
-    now = timezone.now()
-    start = now - timedelta(days=5 * 365)
-    step = (now - start) / size
-    batch_size = 1000
-    made = 0
-    while made < size:
-        articles, tag_sets = [], []
-        for n in range(made, min(size, made + batch_size)):
-            words = vocabulary.draw(rng, WORDS_PER_ARTICLE)
-            paragraphs = [" ".join(words[i : i + 80]).capitalize() + "." for i in range(0, len(words), 80)]
-            paragraphs[0] = f"{EVERY_ARTICLE_WORD.capitalize()} notes. {paragraphs[0]}"
-            title_words = rng.choices(vocabulary.health, k=rng.randint(3, 7))
-            roll = rng.random()
-            status = Article.Status.DRAFT if roll < 0.02 else Article.Status.PUBLISHED
-            published_at = start + step * n
-            if 0.02 <= roll < 0.03:
-                published_at = now + timedelta(days=rng.randint(1, 30))  # scheduled
-            articles.append(
-                Article(
-                    title=" ".join(title_words).capitalize(),
-                    slug=f"bench-{n}",
-                    summary=" ".join(vocabulary.draw(rng, rng.randint(15, 25))).capitalize() + ".",
-                    body="\n\n".join(paragraphs),
-                    body_html="".join(f"<p>{p}</p>\n" for p in paragraphs),
-                    status=status,
-                    published_at=published_at,
-                )
-            )
-            tag_sets.append(set(rng.choices(tags, cum_weights=tag_weights, k=rng.randint(1, 4))))
-        created = Article.objects.bulk_create(articles)
-        TaggedArticle.objects.bulk_create(
-            [TaggedArticle(content_object=a, tag=t) for a, ts in zip(created, tag_sets, strict=True) for t in ts]
-        )
-        made += len(articles)
-        if made % 10_000 == 0:
-            print(f"  generated {made}", flush=True)
-
-
-def query_mix(rng, vocabulary, count=200):
-    """A fixed mix: rare, subject and common words, two words, prefixes and typos."""
-    words = vocabulary.words
-    tail = words[len(words) - TAIL_WORDS // 2 :]
-    middle_tail = words[len(words) - TAIL_WORDS : len(words) - TAIL_WORDS // 2]
-    health = vocabulary.health
-    common = [w for w in words[20:200] if w not in STOPWORDS]
-
-    def typo(word):
-        i = rng.randrange(1, len(word) - 2)
-        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-
-    mix = (
-        [("rare", rng.choice(tail)) for _ in range(30)]
-        + [("uncommon", rng.choice(middle_tail)) for _ in range(20)]
-        + [("subject", rng.choice(health)) for _ in range(40)]
-        + [("common", rng.choice(common)) for _ in range(20)]
-        + [("every article", EVERY_ARTICLE_WORD) for _ in range(10)]
-        + [("two subject words", f"{rng.choice(health)} {rng.choice(health)}") for _ in range(20)]
-        + [("common + rare", f"{rng.choice(common)} {rng.choice(tail)}") for _ in range(10)]
-        + [("two common words", f"{rng.choice(common)} {rng.choice(common)}") for _ in range(10)]
-        + [("prefix", rng.choice([w for w in health if len(w) >= 6])[: rng.randint(4, 5)]) for _ in range(20)]
-        + [("typo", typo(rng.choice([w for w in health if len(w) >= 6]))) for _ in range(20)]
-    )
-    assert len(mix) == count
-    rng.shuffle(mix)
-    return mix
-
-
 def naive_search(query):
     """The baseline: what a site without an index does (icontains on every field)."""
     from django.db.models import Q
@@ -187,16 +71,24 @@ def naive_search(query):
     return articles.count(), page
 
 
-def timed(function, queries, repeat=1):
-    """Seconds per query: the median of `repeat` runs (damps other processes' noise)."""
+def timed(function, queries, repeat=1, cpu=None):
+    """Seconds per query: the median of `repeat` runs (damps other processes' noise).
+
+    `cpu`, a list, receives each query's median CPU time of this process as well: it
+    counts SQLite's work but not PostgreSQL's, and hardly grows when other processes
+    compete for the cores, as wall time does.
+    """
     seconds = []
     for query in queries:
-        runs = []
+        runs, cpu_runs = [], []
         for _ in range(repeat):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             function(query)
             runs.append(time.perf_counter() - started)
+            cpu_runs.append(time.process_time() - started_cpu)
         seconds.append(statistics.median(runs))
+        if cpu is not None:
+            cpu.append(statistics.median(cpu_runs))
     return seconds
 
 
@@ -217,15 +109,32 @@ def run_worker(size):
         raise SystemExit(f"Refusing to run the benchmark worker on {name!r}: not a bench database.")
     rng = random.Random(SEED)
     vocabulary = Vocabulary(rng)
-    call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    generate_articles(size, rng, vocabulary)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    generate_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    indexed = search.rebuild_index()
-    build_seconds = time.perf_counter() - started
+    marker = Path(os.environ["BENCH_DATA_MARKER"]) if os.environ.get("BENCH_DATA_MARKER") else None
+    if marker is not None and marker.exists():
+        built = json.loads(marker.read_text())
+        indexed, generate_seconds, build_seconds = built["indexed"], built["generate_s"], built["build_s"]
+        print(f"  reusing the data built on {built['built_at']} ({marker})", flush=True)
+    else:
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        generate_articles(size, rng, vocabulary)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        generate_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        indexed = search.rebuild_index()
+        build_seconds = time.perf_counter() - started
+        if marker is not None:
+            marker.write_text(
+                json.dumps(
+                    {
+                        "indexed": indexed,
+                        "generate_s": generate_seconds,
+                        "build_s": build_seconds,
+                        "built_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    }
+                )
+            )
 
     mix = query_mix(random.Random(SEED + 1), vocabulary)
     queries = [query for _kind, query in mix]
@@ -237,12 +146,21 @@ def run_worker(size):
     totals = {query: search.search_articles(query).total for query in queries[:: len(queries) // 10]}
 
     client = Client()
-    timed(lambda q: client.get("/search/", {"q": q}), queries[:20])
+    requests = itertools.count()
+
+    def view(query):
+        # A parameter no other request had: every run renders the whole page, as for a
+        # search nobody asked before (no page or fragment from an earlier run is reused).
+        return client.get("/search/", {"q": query, "run": next(requests)})
+
+    timed(view, queries[:20])
     for query in queries:
-        response = client.get("/search/", {"q": query})
+        response = view(query)
         if response.status_code != 200:
             raise SystemExit(f"/search/?q={query} answered {response.status_code}")
-    view_seconds = timed(lambda q: client.get("/search/", {"q": q}), queries, repeat=REPEAT)
+    view_cpu = []
+    view_seconds = timed(view, queries, repeat=REPEAT, cpu=view_cpu)
+    slowest = slowest_statement(view, queries)
 
     baseline_queries = queries[::BASELINE_EVERY]
     naive_search(baseline_queries[0])  # warm-up
@@ -257,12 +175,41 @@ def run_worker(size):
         "build_s": round(build_seconds, 1),
         "search": summary_ms(per_query),
         "view": summary_ms(view_seconds),
+        "view_cpu": summary_ms(view_cpu),
+        "view_by_kind": view_by_kind(mix, view_seconds),
+        "slowest_statement": slowest,
         "naive": summary_ms(naive),
         "search_on_baseline_queries": summary_ms(indexed_same),
         "ratio_median": round(statistics.median(naive) / statistics.median(per_query), 1),
         "by_kind": {kind: summary_ms(values) for kind, values in sorted(by_kind.items())},
         "sample_totals": totals,
     }
+
+
+def view_by_kind(mix, seconds):
+    by_kind = {}
+    for (kind, _query), value in zip(mix, seconds, strict=True):
+        by_kind.setdefault(kind, []).append(value)
+    return {kind: summary_ms(values) for kind, values in sorted(by_kind.items())}
+
+
+def slowest_statement(view, queries):
+    """The slowest SQL statement of one more /search/ pass over the mix: its time, query, SQL."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slowest = {"ms": 0.0, "query": "", "sql": ""}
+    statements = 0
+    for query in queries:
+        with CaptureQueriesContext(connection) as captured:
+            view(query)
+        statements += len(captured.captured_queries)
+        for statement in captured.captured_queries:
+            ms = float(statement["time"]) * 1000
+            if ms > slowest["ms"]:
+                slowest = {"ms": round(ms, 1), "query": query, "sql": statement["sql"][:600]}
+    slowest["statements_per_view"] = round(statements / len(queries), 2)
+    return slowest
 
 
 def parse_args(argv=None):
@@ -275,6 +222,7 @@ def parse_args(argv=None):
         help="a database the benchmark may drop and recreate (its name must contain 'bench')",
     )
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
+    parser.add_argument("--data-dir", help="keep the generated databases here and reuse them on the next run")
     parser.add_argument("--worker-size", type=int, help="internal: run one measurement in this process")
     return parser.parse_args(argv)
 
@@ -288,7 +236,7 @@ def main(argv=None):
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             print(f"{backend}, {size} articles ...", flush=True)
-            results.append(run_child(size, backend, args.postgres_url))
+            results.append(run_child(size, backend, args.postgres_url, data_dir=args.data_dir))
             print_row(results[-1])
     print()
     print_table(results)
@@ -296,13 +244,24 @@ def main(argv=None):
         Path(args.json_path).write_text(json.dumps(results, indent=2))
 
 
-def run_child(size, backend, postgres_url):
+def run_child(size, backend, postgres_url, *, data_dir=None):
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        marker = None
+        if data_dir:
+            Path(data_dir).mkdir(parents=True, exist_ok=True)
+            marker = Path(data_dir).resolve() / f"{backend}-{size}.json"
         if backend == "sqlite":
-            database_url = f"sqlite:///{tmp}/bench.sqlite3"
+            folder = Path(data_dir).resolve() if data_dir else Path(tmp)
+            database_url = f"sqlite:///{folder}/bench-{size}.sqlite3"
+            if marker is not None and not marker.exists():
+                (folder / f"bench-{size}.sqlite3").unlink(missing_ok=True)
         elif backend in {"postgres", "postgresql"}:
             database_url = postgres_url
-            recreate_postgres(postgres_url)
+            if marker is not None:
+                base, _, name = postgres_url.rpartition("/")
+                database_url = f"{base}/{name}_{size}"
+            if marker is None or not marker.exists():
+                recreate_postgres(database_url)
         else:
             raise SystemExit(f"Unknown backend {backend!r}")
         env = {
@@ -313,6 +272,7 @@ def run_child(size, backend, postgres_url):
             "DJANGO_DEBUG": "0",
             "DJANGO_LOG_LEVEL": "WARNING",
             "DJANGO_ALLOWED_HOSTS": "testserver",
+            "BENCH_DATA_MARKER": str(marker) if marker else "",
         }
         process = subprocess.run(  # noqa: S603 (this script, fixed arguments)
             [sys.executable, __file__, "--worker-size", str(size)],
@@ -352,11 +312,22 @@ def print_row(r):
     s, v, n = r["search"], r["view"], r["naive"]
     print(
         f"  build {r['build_s']} s | search median {s['median_ms']} ms, p95 {s['p95_ms']} ms | "
-        f"view median {v['median_ms']} ms, p95 {v['p95_ms']} ms | naive median {n['median_ms']} ms, "
+        f"view median {v['median_ms']} ms, p95 {v['p95_ms']} ms (CPU median {r['view_cpu']['median_ms']} ms, "
+        f"p95 {r['view_cpu']['p95_ms']} ms) | naive median {n['median_ms']} ms, "
         f"p95 {n['p95_ms']} ms | {r['ratio_median']}x | load average {r['load_average_at_end']}"
     )
     for kind, figures in r["by_kind"].items():
-        print(f"    {kind:<18} median {figures['median_ms']:>7} ms  p95 {figures['p95_ms']:>7} ms")
+        view = r.get("view_by_kind", {}).get(kind, {})
+        print(
+            f"    {kind:<18} median {figures['median_ms']:>7} ms  p95 {figures['p95_ms']:>7} ms"
+            f"  | view median {view.get('median_ms', '-'):>7} ms  p95 {view.get('p95_ms', '-'):>7} ms"
+        )
+    slowest = r.get("slowest_statement")
+    if slowest:
+        print(
+            f"    slowest statement in the /search/ mix: {slowest['ms']} ms (q={slowest['query']!r}), "
+            f"{slowest['statements_per_view']} statements a page: {slowest['sql'][:200]}"
+        )
     sys.stdout.flush()
 
 

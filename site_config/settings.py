@@ -173,7 +173,7 @@ else:
     # unlike the per-process local-memory cache.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "site_config.filebased.SharedFileCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 3600,
             "OPTIONS": {"MAX_ENTRIES": 20000},

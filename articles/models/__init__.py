@@ -7,6 +7,7 @@ from .articles import (
     HistoricalArticleSnapshot,
     Reference,
     TaggedArticle,
+    tags_by_name,
     tags_in_use,
 )
 from .editorial import EditorialSettings
@@ -25,5 +26,6 @@ __all__ = [
     "ReviewReminder",
     "Reviewer",
     "TaggedArticle",
+    "tags_by_name",
     "tags_in_use",
 ]

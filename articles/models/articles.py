@@ -12,6 +12,7 @@ from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
 from core.markdown import CITE_ID, render_markdown
+from core.urls import cached_reverse
 
 from ..citations import citation_link, normalise_doi, normalise_pmid, validate_doi, validate_pmid
 
@@ -27,9 +28,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_listing(self):
         """Everything a card or an article page shows, in a fixed number of queries."""
-        return self.select_related("author", "hero_image").prefetch_related(
-            Prefetch("tagged_items", queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"))
-        )
+        return self.select_related("author", "hero_image").prefetch_related(tags_by_name())
 
     def related_to(self, article, *, limit=3):
         """Articles sharing the most tags with `article`, newest first among equals (one query)."""
@@ -41,6 +40,11 @@ class ArticleQuerySet(models.QuerySet):
             .only("title", "slug", "summary", "published_at")  # what a related-article card shows
             .order_by("-shared_tags", "-published_at", "-id")[:limit]
         )
+
+
+def tags_by_name():
+    """Prefetch of an article's tags in name order, for `Article.tag_list`."""
+    return Prefetch("tagged_items", queryset=TaggedArticle.objects.select_related("tag").order_by("tag__name"))
 
 
 def tags_in_use():
@@ -191,7 +195,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return cached_reverse("articles:detail", self.slug)
 
     @classmethod
     def from_db(cls, db, field_names, values):

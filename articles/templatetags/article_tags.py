@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from articles.images.pictures import absolute, media_url
+from core.urls import cached_reverse
 
 register = template.Library()
 
@@ -30,6 +31,12 @@ def iso_datetime(value):
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return value.isoformat(timespec="seconds")
+
+
+@register.filter
+def tag_url(slug):
+    """The tag page's address: `{{ tag.slug|tag_url }}`, as `{% url 'articles:tag' tag.slug %}` but remembered."""
+    return cached_reverse("articles:tag", slug)
 
 
 def _json_ld(data):

@@ -7,6 +7,9 @@ The public API, the only part of site_config the apps import:
   an object public later without a save, such as a scheduled article's ``published_at``).
 * ``@cache_public_page``: marks a view whose answers are the same for every anonymous
   reader. Nothing else is ever stored.
+* ``{% cachedfragment %}`` (``fragment_version()`` and friends, fragments.py): parts of a
+  public page shared by the renders Django still does (readers with a session cookie),
+  stored under the same content version.
 * ``bump_content_version()``: the one function that makes every stored page stale. Saves
   and deletes of registered models call it on commit; code that changes public content
   without a model signal (``QuerySet.update()``, a search reindex) calls it itself.
@@ -34,6 +37,7 @@ in var/cache that all workers of one machine share. Why a page cache at all, and
 signup form carries no CSRF token: docs/decisions/page-cache.md.
 """
 
+from .fragments import fragment_key, fragment_version, get_fragment, remembered, set_fragment
 from .keys import page_key, without_tracking
 from .middleware import PageCacheMiddleware, cache_public_page
 from .read_path import PageCacheWSGI
@@ -46,10 +50,15 @@ __all__ = [
     "bump_content_version",
     "cache_public_page",
     "current_version",
+    "fragment_key",
+    "fragment_version",
+    "get_fragment",
     "next_publish_boundary",
     "page_cache_enabled",
     "page_key",
     "register",
     "registered_models",
+    "remembered",
+    "set_fragment",
     "without_tracking",
 ]

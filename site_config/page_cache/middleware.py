@@ -30,7 +30,14 @@ def cache_public_page(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        # Known before the view renders: its template fragments may be shared (fragments.py).
+        # Not the error page a view raises (a 404 for any made-up address would be stored).
+        request.page_cache_public_view = True
+        try:
+            response = view(request, *args, **kwargs)
+        except Exception:
+            request.page_cache_public_view = False
+            raise
         response.cache_public_page = True
         return response
 
@@ -62,6 +69,8 @@ class PageCacheMiddleware:
                     version = store.current_version(create=True)
                 except Exception:
                     logger.exception("page cache: cache unavailable")
+            # Template fragments are stored under this same version (fragments.py).
+            request.page_cache_version = version
         response = self.get_response(request)
         if not getattr(response, "cache_public_page", False):
             return response
