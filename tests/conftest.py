@@ -43,3 +43,21 @@ def on_postgres():
 def admin_client(client, admin_user):
     """pytest-django's admin client, past the second factor as well as the password."""
     return log_in_staff(client, admin_user)
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], ids=lambda p: p
+)
+def live_databases(request, tmp_path_factory):
+    """Migrated file databases for tests that run manage.py processes: SQLite in a temporary
+    DJANGO_VAR_DIR, and (marked `postgres`) throwaway databases on DATABASE_URL's server."""
+    from benchmarks.outbox import Databases
+
+    url = os.environ.get("DATABASE_URL", "") if request.param == "postgresql" else None
+    if request.param == "postgresql" and not url.startswith("postgres"):
+        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
+    made = Databases(
+        tmp_path_factory.mktemp(f"{request.module.__name__.rsplit('.', 1)[-1]}-{request.param}"), database_url=url
+    )
+    yield made
+    made.drop_all()

@@ -2,30 +2,15 @@
 --no-startup-delay` against a file database (SQLite in a temporary DJANGO_VAR_DIR, or a
 throwaway PostgreSQL database), as in production."""
 
-import os
-
-import pytest
 from PIL import Image as PILImage
 
 from benchmarks.bench_images import attach_hero, image_state, photo_jpeg
-from benchmarks.outbox import WORKER, Databases, run
+from benchmarks.outbox import WORKER, run
 from benchmarks.server import manage
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], ids=lambda p: p
-)
-def databases(request, tmp_path_factory):
-    url = os.environ.get("DATABASE_URL", "") if request.param == "postgresql" else None
-    if request.param == "postgresql" and not url.startswith("postgres"):
-        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
-    made = Databases(tmp_path_factory.mktemp(f"images-live-{request.param}"), database_url=url)
-    yield made
-    made.drop_all()
-
-
-def test_db_worker_makes_the_renditions_queued_by_an_upload(databases, tmp_path):
-    env = databases.new("renditions")
+def test_db_worker_makes_the_renditions_queued_by_an_upload(live_databases, tmp_path):
+    env = live_databases.new("renditions")
     manage(env, "seed_content")
     photo = tmp_path / "photo.jpg"
     photo_jpeg(photo, 2000, 1500)

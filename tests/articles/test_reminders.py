@@ -5,7 +5,6 @@ import email
 import email.policy
 import socket
 from datetime import date, timedelta
-from unittest import mock
 
 import pytest
 import time_machine
@@ -13,11 +12,11 @@ from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from articles.models import ReviewReminder
 from tests.articles.factories import make_article, make_review, make_reviewer
+from tests.helpers import run_worker
 
 
 class Inbox:
@@ -34,21 +33,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def run_worker():
-    """Run every ready task the way `manage.py db_worker --batch` does, in this process."""
-    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None):
-        Worker(
-            queue_names=["default"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run()
 
 
 @pytest.fixture

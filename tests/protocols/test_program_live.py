@@ -9,7 +9,6 @@ worker in this process under time-machine, as tests.helpers.run_worker does.
 
 import email
 import email.policy
-import os
 import signal
 from datetime import timedelta
 
@@ -19,7 +18,6 @@ from django.utils import timezone
 
 from benchmarks.outbox import (
     WORKER,
-    Databases,
     add_subscribers,
     address,
     create_subscribers,
@@ -38,29 +36,17 @@ from protocols.models import EmailDelivery, Signup
 from tests.helpers import run_worker
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], ids=lambda p: p
-)
-def databases(request, tmp_path_factory):
-    url = os.environ.get("DATABASE_URL", "") if request.param == "postgresql" else None
-    if request.param == "postgresql" and not url.startswith("postgres"):
-        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
-    made = Databases(tmp_path_factory.mktemp(f"program-live-{request.param}"), database_url=url)
-    yield made
-    made.drop_all()
-
-
 def assert_clean(output):
     for bad in ("Traceback", "database is locked", '"level": "ERROR"'):
         assert bad not in output, output[-3000:]
 
 
-def test_four_schedulers_at_once_send_each_step_exactly_once(databases):
+def test_four_schedulers_at_once_send_each_step_exactly_once(live_databases):
     """4 `send_due_steps` processes started together over 1,000 due subscribers write one
     delivery per (subscriber, step), 1,000 in all, each handed to exactly one worker task;
     then `db_worker` hands exactly 1,000 emails to the SMTP server, one per address, and
     the next step (a day later) is planned for everyone but not sent."""
-    env = databases.new("four-schedulers")
+    env = live_databases.new("four-schedulers")
     add_subscribers(env, 1000, step_delays=(0, 1))
     with smtp_server() as inbox:
         env = smtp_env(env, inbox.port)
@@ -87,7 +73,7 @@ def test_four_schedulers_at_once_send_each_step_exactly_once(databases):
     assert outbox["due"] == 1000  # step 2 is planned for tomorrow, not sent
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_the_email_in_flight(databases):
+def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_the_email_in_flight(live_databases):
     """At-least-once delivery: `db_worker` killed with SIGKILL in the middle of a batch
     (the SMTP server takes 50 ms a message) loses no email, and at most the one email that
     was in flight is received twice.
@@ -100,7 +86,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_the_email_i
     moved with faketime (+15 minutes) for those processes, so the real expiry and grace
     rules are what is tested, not rows rewritten by hand.
     """
-    env = databases.new("killed-worker")
+    env = live_databases.new("killed-worker")
     count = 100
     add_subscribers(env, count)
     with smtp_server(delay=0.05) as inbox:
@@ -133,11 +119,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_the_email_i
     assert outbox["claimed"] == 0
 
 
-def test_unsubscribing_pausing_or_bouncing_after_scheduling_sends_nothing(databases):
+def test_unsubscribing_pausing_or_bouncing_after_scheduling_sends_nothing(live_databases):
     """Between `send_due_steps` and the worker, 5 subscribers unsubscribe, 2 pause and one
     address is marked bounced: the real worker re-checks each email at send time, sends
     none of those 8 and records why; the other 12 arrive."""
-    env = databases.new("unsubscribed")
+    env = live_databases.new("unsubscribed")
     add_subscribers(env, 20)
     with smtp_server() as inbox:
         env = smtp_env(env, inbox.port)
