@@ -48,18 +48,24 @@ def fragment_timeout(version):
 
 
 def get_fragment(key):
+    """The stored value, or None. Its expiry time is checked here, as the page cache's read
+    path does, not left to the cache's own TTL: Redis counts that on its own clock, which
+    an app server's (moved or skewed) clock may be ahead of at a scheduled publication."""
     try:
-        return store.cache().get(key)
+        entry = store.cache().get(key)
     except Exception:
         logger.exception("page cache: could not read a fragment")
         return None
+    if not isinstance(entry, dict) or entry.get("expires_at", 0) <= time.time():
+        return None
+    return entry["value"]
 
 
 def set_fragment(key, html, version):
     try:
         timeout = fragment_timeout(version)
         if timeout >= 1:
-            store.cache().set(key, html, timeout)
+            store.cache().set(key, {"expires_at": time.time() + timeout, "value": html}, timeout)
     except Exception:
         logger.exception("page cache: could not store a fragment")
 

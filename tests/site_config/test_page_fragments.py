@@ -190,3 +190,19 @@ def test_no_fragment_is_shared_when_the_page_cache_is_off(client, site, settings
     get(client, "/")
     get(client, "/")
     assert stored_fragments == []
+
+
+def test_a_fragment_past_its_time_is_not_served_even_while_the_cache_still_holds_it():
+    """Expiry is checked against this server's clock, as the page cache's read path does: Redis
+    keeps an entry by its own clock, which may be behind the app server's at a publication."""
+    import time
+
+    from site_config.page_cache import fragments, store
+
+    key = fragments.fragment_key(1, "page", ["t", "/"])
+    store.cache().set(key, {"expires_at": time.time() - 1, "value": "<p>old</p>"}, 600)
+    assert fragments.get_fragment(key) is None
+    store.cache().set(key, {"expires_at": time.time() + 60, "value": "<p>fresh</p>"}, 600)
+    assert fragments.get_fragment(key) == "<p>fresh</p>"
+    store.cache().set(key, "<p>stored by an older release</p>", 600)
+    assert fragments.get_fragment(key) is None
