@@ -38,15 +38,6 @@ def fragment_key(version, name, parts):
     return FRAGMENT_KEY.format(version=version, name=name, digest=digest)
 
 
-def fragment_timeout(version):
-    """Seconds a fragment stored now may live: never past the next scheduled publication."""
-    timeout = store.page_timeout()
-    boundary = registry.next_publish_boundary(version)
-    if boundary is not None:
-        timeout = min(timeout, int(boundary - time.time()))
-    return timeout
-
-
 def get_fragment(key):
     """The stored value, or None. Its expiry time is checked here, as the page cache's read
     path does, not left to the cache's own TTL: Redis counts that on its own clock, which
@@ -63,7 +54,7 @@ def get_fragment(key):
 
 def set_fragment(key, html, version):
     try:
-        timeout = fragment_timeout(version)
+        timeout = registry.entry_timeout(version)
         if timeout >= 1:
             store.cache().set(key, {"expires_at": time.time() + timeout, "value": html}, timeout)
     except Exception:

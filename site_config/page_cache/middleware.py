@@ -104,15 +104,11 @@ class PageCacheMiddleware:
 
     @staticmethod
     def _store(request, response, version):
-        timeout = store.page_timeout()
         try:
-            boundary = registry.next_publish_boundary(version)
+            timeout = registry.entry_timeout(version)
         except Exception:
             logger.exception("page cache: could not compute the next scheduled publication")
             return
-        if boundary is not None:
-            # A scheduled object goes public then: the page must not outlive it.
-            timeout = min(timeout, int(boundary - time.time()))
         if timeout < 1:
             return
         body = response.content

@@ -70,3 +70,13 @@ def next_publish_boundary(version):
             boundary = ts if boundary is None else min(boundary, ts)
     cache.set(key, boundary or 0, store.page_timeout())
     return boundary
+
+
+def entry_timeout(version):
+    """Seconds a page or fragment stored now under `version` may live: the page timeout, and
+    never past the next scheduled publication (that object goes public then)."""
+    timeout = store.page_timeout()
+    boundary = next_publish_boundary(version)
+    if boundary is not None:
+        timeout = min(timeout, int(boundary - time.time()))
+    return timeout
