@@ -236,6 +236,16 @@ def test_only_a_superuser_may_reset_devices(staff):
     assert TOTPDevice.objects.filter(user=staff).exists()
 
 
+def assert_translations_load_before(html, module):
+    """The passkey button's click handler calls gettext(): the translation catalogue must be a
+    blocking script before the module, or a quick click finds no gettext and does nothing."""
+    tags = re.findall(r"<script\b[^>]*>", html)
+    catalogue = next(i for i, tag in enumerate(tags) if "/jsi18n/" in tag)
+    button_script = next(i for i, tag in enumerate(tags) if module in tag)
+    assert catalogue < button_script
+    assert not re.search(r"\b(async|defer)\b", tags[catalogue]), tags[catalogue]
+
+
 def test_passkeys_are_offered_and_cannot_be_added_on_a_password_alone(client, staff):
     """A staff member with a passkey sees the passkey button (scripts from this site only); the
     passkey endpoints refuse passwordless sign-in and adding a passkey before the second factor."""
@@ -250,6 +260,7 @@ def test_passkeys_are_offered_and_cannot_be_added_on_a_password_alone(client, st
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
     assert any("otp_webauthn_auth" in src for src in scripts)
     assert all(not urlsplit(src).netloc for src in scripts)
+    assert_translations_load_before(html, "otp_webauthn_auth")
     begin = client.post("/admin/webauthn/authentication/begin/", content_type="application/json")
     assert begin.status_code == 200 and begin.json()["allowCredentials"]
     refused = client.post("/admin/webauthn/registration/begin/", content_type="application/json")
@@ -262,7 +273,7 @@ def test_the_settings_page_lists_passkeys_and_offers_to_add_one(staff):
     client = log_in_staff(Client(), staff)
     page = client.get("/admin/two-factor/settings/").content.decode()
     assert 'id="passkey-register-button"' in page
-    assert "otp_webauthn_register" in page
+    assert_translations_load_before(page, "otp_webauthn_register")
     begin = client.post("/admin/webauthn/registration/begin/", content_type="application/json")
     assert begin.status_code == 200
     assert begin.json()["rp"]["id"] == "localhost"
