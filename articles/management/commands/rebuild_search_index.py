@@ -31,6 +31,7 @@ class Command(BaseCommand):
             executor = _Executor(cursor)
             importlib.import_module("articles.migrations.0002_search_index").create_index(None, executor)
             importlib.import_module("articles.migrations.0003_search_faster_lookups").add_columns(executor)
+            importlib.import_module("articles.migrations.0012_search_head_in_row").set_storage(executor)
         started = time.perf_counter()
         count = search.rebuild_index(batch_size=batch_size)
         elapsed = time.perf_counter() - started
