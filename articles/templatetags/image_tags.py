@@ -5,6 +5,7 @@ from html import unescape as unescape_entities
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils.html import strip_tags
 
 from articles.images import cards
@@ -33,11 +34,13 @@ def article_body(context, article):
     return expand_body_images(article.body_html, staff_preview=bool(getattr(view, "preview", False)))
 
 
-@register.inclusion_tag("images/card_picture.html")
+@register.simple_tag
 def card_image(article):
-    """The small rendition on an article card, or nothing when the article has no hero."""
-    image = article.hero_image
-    return {"picture": card_picture(image) if image else None}
+    """The small rendition on an article card, or nothing when the article has no hero (most
+    cards: no template is rendered for them)."""
+    if article.hero_image_id is None:
+        return ""
+    return render_to_string("images/card_picture.html", {"picture": card_picture(article.hero_image)})
 
 
 class RememberOgTitleNode(template.Node):
