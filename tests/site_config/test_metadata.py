@@ -68,6 +68,27 @@ def test_iso_datetime_filter_drops_microseconds_and_keeps_the_offset():
     assert iso_datetime(None) == ""
 
 
+def test_time_element_is_what_the_date_filters_gave_in_the_site_time_zone(settings):
+    """Cards' dates: the same markup as `<time datetime="{{ x|iso_datetime }}">{{ x|date:"j F Y" }}</time>`,
+    in the site's time zone (a late-evening UTC time is the next day in Sydney)."""
+    from datetime import UTC, datetime
+
+    from django.template import engines
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Australia/Sydney"
+    template = engines["django"].from_string(
+        "{% load article_tags %}{% time_element value %}"
+        '|<time datetime="{{ value|iso_datetime }}">{{ value|date:"j F Y" }}</time>'
+    )
+    for value in (datetime(2026, 12, 2, 22, 30, 15, 123456, tzinfo=UTC), datetime(2026, 7, 1, 1, 0, tzinfo=UTC)):
+        with timezone.override("Australia/Sydney"):
+            ours, filters = template.render({"value": value}).split("|")
+        assert ours == filters
+    assert ours == '<time datetime="2026-07-01T11:00:00+10:00">1 July 2026</time>'
+    assert engines["django"].from_string("{% load article_tags %}{% time_element None %}").render({}) == ""
+
+
 def current_nav_item(client, url):
     page = client.get(url).content.decode()
     nav = re.search(r'<nav class="site-nav".*?</nav>', page, re.S).group(0)
