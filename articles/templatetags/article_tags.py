@@ -31,9 +31,12 @@ def iso_datetime(value):
     """
     if not value:
         return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return value.isoformat(timespec="seconds")
+    return _local(value).isoformat(timespec="seconds")
+
+
+def _local(value):
+    """An aware datetime in the current time zone (what templates show); a naive one as it is."""
+    return timezone.localtime(value) if timezone.is_aware(value) else value
 
 
 @register.simple_tag
@@ -46,7 +49,7 @@ def time_element(value):
     """
     if not value:
         return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    local = _local(value)
     return format_html(
         '<time datetime="{}">{}</time>', local.isoformat(timespec="seconds"), _day_label(local.date(), get_language())
     )

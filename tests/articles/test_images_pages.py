@@ -7,6 +7,8 @@ import re
 import pytest
 from django.core.cache import cache
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles.images import cards
 from articles.images.services import update_image_files
@@ -152,9 +154,6 @@ def test_cards_show_a_small_rendition_and_cost_no_extra_query(
     queries = {}
     for url in ["/", "/articles/", "/tags/magnesium/"]:
         cache.clear()
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         with CaptureQueriesContext(connection) as context:
             client.get(url)
         queries[url] = len(context.captured_queries)
