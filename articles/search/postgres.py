@@ -130,6 +130,10 @@ class PostgresBackend(SearchBackend):
         )
         count_sql = "(SELECT count(*) FROM (SELECT 1 FROM matches LIMIT %(count_limit)s) AS capped)"
         newest_sql = "ARRAY(SELECT article_id FROM matches ORDER BY article_id DESC LIMIT %(candidates)s)"
+        newest_heads_sql = (
+            f"ARRAY(SELECT article_id FROM {DOCUMENT_TABLE} "
+            f"WHERE head @@ {QUERY}{where} ORDER BY article_id DESC LIMIT %(candidates)s)"
+        )
         params["buckets"] = self._recent_window(words)
         if params["buckets"] is not None:
             # Many matches: reading them all from the table (for their ids) and sorting
@@ -139,13 +143,19 @@ class PostgresBackend(SearchBackend):
             # count is capped without counting the rest; when they hold `candidates`
             # those are the newest. Otherwise the full queries run (a subquery in a CASE
             # runs only when reached), so the results are the same either way.
+            # The same rows say which of them match in the head (a head match is a
+            # document match): when `candidates` do, those are the newest head matches,
+            # and the head index's matches (thousands for a subject word) are not read.
             # A query of stop words only is an empty tsquery, and empty && buckets would
             # be the buckets alone (every recent article): then the window holds nothing.
             with_sql += (
-                f", recent AS MATERIALIZED (SELECT CASE WHEN numnode({QUERY}) = 0 "
-                "THEN '{}'::bigint[] ELSE ARRAY(SELECT article_id FROM "
-                f"{DOCUMENT_TABLE} WHERE document @@ ({QUERY} "
-                f"&& %(buckets)s::tsquery){where} ORDER BY article_id DESC LIMIT %(count_limit)s) END AS ids) "
+                f", window_rows AS MATERIALIZED (SELECT article_id, head @@ {QUERY} AS in_head "
+                f"FROM {DOCUMENT_TABLE} WHERE numnode({QUERY}) > 0 "
+                f"AND document @@ ({QUERY} && %(buckets)s::tsquery){where}), "
+                "recent AS MATERIALIZED (SELECT "
+                "ARRAY(SELECT article_id FROM window_rows ORDER BY article_id DESC LIMIT %(count_limit)s) AS ids, "
+                "ARRAY(SELECT article_id FROM window_rows WHERE in_head "
+                "ORDER BY article_id DESC LIMIT %(candidates)s) AS head_ids) "
             )
             count_sql = (
                 f"(SELECT CASE WHEN cardinality(ids) > %(count_cap)s THEN cardinality(ids) ELSE {count_sql} END "
@@ -155,6 +165,10 @@ class PostgresBackend(SearchBackend):
                 "(SELECT CASE WHEN cardinality(ids) >= %(candidates)s THEN ids[1:%(candidates)s] "
                 f"ELSE {newest_sql} END FROM recent)::bigint[]"
             )
+            newest_heads_sql = (
+                "(SELECT CASE WHEN cardinality(head_ids) >= %(candidates)s THEN head_ids "
+                f"ELSE {newest_heads_sql} END FROM recent)::bigint[]"
+            )
         sql = (
             f"{with_sql}SELECT 0, {count_sql}, 0::float4, false, NULL::integer[] "
             "UNION ALL "
@@ -162,8 +176,7 @@ class PostgresBackend(SearchBackend):
             f"FROM {DOCUMENT_TABLE} WHERE article_id = ANY({newest_sql}) "
             "UNION ALL "
             f"SELECT 2, article_id, ts_rank(%(weights)s::float4[], head, {QUERY}), head @@ {TITLE_QUERY}, tag_ids "
-            f"FROM {DOCUMENT_TABLE} WHERE article_id = ANY(ARRAY(SELECT article_id FROM {DOCUMENT_TABLE} "
-            f"WHERE head @@ {QUERY}{where} ORDER BY article_id DESC LIMIT %(candidates)s))"
+            f"FROM {DOCUMENT_TABLE} WHERE article_id = ANY({newest_heads_sql})"
         )
         rows = self._fetch_bitmap_only(sql, params)
         count, scores, tag_ids = 0, {}, {}
