@@ -6,6 +6,7 @@ around matches and leaves as safe HTML with <mark>.
 """
 
 import re
+from bisect import bisect_left
 from itertools import islice
 
 from django.utils.html import escape
@@ -44,11 +45,7 @@ def marked_snippet(text, pattern, size=SNIPPET_TOKENS):
     hits = [hit for hit in pattern.finditer(folded) if not hit.start() or not folded[hit.start() - 1].isalnum()]
     start = 0
     if hits:
-        reach = size * 7  # characters in `size` words, about
-        best = max(
-            hits[:50],  # window starts tried: bounded however often a word recurs
-            key=lambda hit: len({other.group() for other in hits if 0 <= other.start() - hit.start() < reach}),
-        )  # max() keeps the earliest of equals
+        best = _densest_window_start(hits, reach=size * 7)  # `size` words are about 7 x size characters
         look_back = max(0, best.start() - 80)
         before = list(WORD.finditer(folded, look_back, best.start()))
         if before and look_back and before[0].start() == look_back:
@@ -75,6 +72,20 @@ def marked_snippet(text, pattern, size=SNIPPET_TOKENS):
     parts.append(text[position:end])
     cut_before = start > 0 and WORD.search(folded, 0, start) is not None
     return ("…" if cut_before else "") + "".join(parts) + ("…" if len(words) > size else "")
+
+
+def _densest_window_start(hits, *, reach):
+    """The hit that starts the window of `reach` characters holding the most distinct
+    matched words: the earliest of equals, among the first 50 hits (bounded however often
+    a word recurs). The hits are in text order, so each window is a slice of them."""
+    starts = [hit.start() for hit in hits]
+    words = [hit.group() for hit in hits]
+    best, best_count = 0, 0
+    for i in range(min(50, len(hits))):
+        count = len(set(words[i : bisect_left(starts, starts[i] + reach, i)]))
+        if count > best_count:
+            best, best_count = i, count
+    return hits[best]
 
 
 def snippet_html(raw, fallback):
