@@ -120,6 +120,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Hot blocks of reader pages only: site_config/jinja_env.py says which and why.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "site_config.jinja_env.environment"},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------

@@ -68,6 +68,22 @@ def test_user_text_is_escaped_everywhere(client, article):
     assert "<" not in title.replace("&lt;", "")
 
 
+def test_article_text_in_results_is_escaped(client, article):
+    """The results list (a Jinja2 template) escapes what editors typed: title and tag names
+    arrive as text, and only the snippet's own <mark> is markup."""
+    article(
+        title='Zinc <img src=x onerror="alert(1)"> & copper',
+        body="Zinc and copper balance.",
+        tags=["<b>minerals</b>"],
+    )
+    body = page(client, q="zinc")
+    results = re.search(r'<ol class="card-list search-results">(.*?)</ol>', body, re.S).group(1)
+    assert "<img" not in results and "<b>" not in results
+    assert "Zinc &lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; copper" in results
+    assert "&lt;b&gt;minerals&lt;/b&gt;</a>" in results
+    assert "<mark>Zinc</mark>" in results
+
+
 def test_nothing_found_offers_suggestion_and_popular_tags(client, article):
     """No match: say so, suggest the index's word with a link, list popular topics."""
     article(title="Magnesium glycinate", tags=["magnesium"])
