@@ -22,10 +22,11 @@ import re
 
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from taggit.models import Tag
 
-from ..models import Article, Image
+from ..models import Article
 from .backends import backend
 from .base import Filters
 from .facets import popular_tags, tag_facets, tags_and_facets
@@ -126,12 +127,7 @@ def _hit_articles(engine, ids):
     table = connection.ops.quote_name(Article._meta.db_table)
     sql = f"SELECT {columns} FROM {table} WHERE {in_ids}"  # noqa: S608 (model metadata; values are parameters)
     articles = {article.pk: article for article in Article.objects.raw(sql, params)}
-    hero_ids = {article.hero_image_id for article in articles.values() if article.hero_image_id}
-    if hero_ids:
-        images = Image.objects.in_bulk(hero_ids)
-        for article in articles.values():
-            if article.hero_image_id:
-                article.hero_image = images.get(article.hero_image_id)
+    prefetch_related_objects(list(articles.values()), "hero_image")  # no query when none has one
     return articles
 
 
