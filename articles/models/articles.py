@@ -12,7 +12,7 @@ from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
 from core.markdown import CITE_ID, render_markdown
-from core.urls import cached_reverse
+from core.urls import slug_reverse
 
 from ..citations import citation_link, normalise_doi, normalise_pmid, validate_doi, validate_pmid
 
@@ -195,7 +195,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return cached_reverse("articles:detail", self.slug)
+        return slug_reverse("articles:detail", self.slug)
 
     @classmethod
     def from_db(cls, db, field_names, values):

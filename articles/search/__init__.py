@@ -82,7 +82,9 @@ def search_articles(query, *, tag=None, page=1, per_page=PER_PAGE, include_unpub
     words = terms_for(words)
     engine = backend()
     public = not include_unpublished
-    ranked, ranking = _rank(engine, words, tag_id=tag_id, public=public)
+    # The order matters as far as this page; pages are numbers here (the form's field).
+    exact_to = page * per_page if isinstance(page, int) else None
+    ranked, ranking = _rank(engine, words, tag_id=tag_id, public=public, exact_to=exact_to)
     # Every match was ranked unless there were more than the candidate sets hold.
     results.complete = ranking.count <= engine.candidates and not ranking.capped
     results.total = len(ranked) if results.complete else max(ranking.count, len(ranked))
@@ -145,8 +147,8 @@ def article_ids_matching(query, *, include_unpublished=True):
     return ranked
 
 
-def _rank(engine, words, *, tag_id, public):
-    """(the candidates' ids, best first, the backend's Ranking)."""
-    ranking = engine.ranked(words, Filters(now=timezone.now(), public=public, tag_id=tag_id))
+def _rank(engine, words, *, tag_id, public, exact_to=None):
+    """(the candidates' ids, best first up to `exact_to` at least, the backend's Ranking)."""
+    ranking = engine.ranked(words, Filters(now=timezone.now(), public=public, tag_id=tag_id), exact_to=exact_to)
     scores = ranking.scores
     return sorted(scores, key=lambda article_id: (*scores[article_id], -article_id)), ranking

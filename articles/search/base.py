@@ -64,8 +64,16 @@ class SearchBackend:
         """(matches up to count_cap, whether there were more)."""
         raise NotImplementedError
 
-    def ranked(self, words, filters):
-        """A Ranking of the candidates, in one statement."""
+    def ranked(self, words, filters, *, exact_to=None):
+        """A Ranking of the candidates, in one statement.
+
+        The order has to be exact up to position `exact_to` (the end of the page shown;
+        None: all through, as the admin wants). Every head match (title, summary or
+        tags) ranks above every body-only match, so when the head candidates fill those
+        positions the body-only matches are not ranked (it would read and score up to
+        `candidates` whole documents for places no page shows): they get score 0 and
+        follow in id order, newest first. A page further on ranks them.
+        """
         raise NotImplementedError
 
     def snippets(self, words, ids):

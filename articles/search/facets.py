@@ -41,10 +41,11 @@ def tag_facets(article_ids, *, exclude=None, limit=FACETS_SHOWN, engine=None):
     tags = connection.ops.quote_name(Tag._meta.db_table)
     in_ids, params = engine.any_id("ta.content_object_id", article_ids)
     with connection.cursor() as cursor:
+        # Counted by tag id first, then joined to the few tags (not to every tagging).
         cursor.execute(
-            f"SELECT t.name, t.slug, count(*) AS n FROM {tagged} AS ta JOIN {tags} AS t ON t.id = ta.tag_id "
-            f"WHERE {in_ids} AND t.id <> %(exclude)s GROUP BY t.id, t.name, t.slug "
-            "ORDER BY n DESC, t.name LIMIT %(limit)s",
+            f"SELECT t.name, t.slug, c.n FROM (SELECT ta.tag_id, count(*) AS n FROM {tagged} AS ta "
+            f"WHERE {in_ids} AND ta.tag_id <> %(exclude)s GROUP BY ta.tag_id) AS c "
+            f"JOIN {tags} AS t ON t.id = c.tag_id ORDER BY c.n DESC, t.name LIMIT %(limit)s",
             {**params, "exclude": exclude.pk if exclude is not None else -1, "limit": limit},
         )
         return sorted((Facet(name, slug, count) for name, slug, count in cursor.fetchall()), key=facet_order)
@@ -61,21 +62,24 @@ def tags_and_facets(engine, page_ids, ranked, candidate_tags, *, exclude):
     counts = Counter(tag_id for article_id in ranked for tag_id in candidate_tags.get(article_id) or ())
     counts.pop(exclude.pk if exclude is not None else None, None)
     shown = {article_id: candidate_tags.get(article_id) or () for article_id in page_ids}
-    wanted = sorted(set(counts).union(*shown.values()))
+    shown_ids = set().union(*shown.values())
+    wanted = sorted(shown_ids.union(counts))
     tags = {}
     if wanted:
         in_ids, params = engine.any_id("id", wanted)
         with connection.cursor() as cursor:
             table = connection.ops.quote_name(Tag._meta.db_table)
             cursor.execute(f"SELECT id, name, slug FROM {table} WHERE {in_ids}", params)
-            tags = {tag_id: Tag(id=tag_id, name=name, slug=slug) for tag_id, name, slug in cursor.fetchall()}
+            tags = {tag_id: (name, slug) for tag_id, name, slug in cursor.fetchall()}
 
     facets = sorted(
-        (Facet(tags[tag_id].name, tags[tag_id].slug, n) for tag_id, n in counts.items() if tag_id in tags),
+        (Facet(*tags[tag_id], n) for tag_id, n in counts.items() if tag_id in tags),
         key=facet_order,
     )[:FACETS_SHOWN]
+    # Tag objects only for the shown articles' tags, not for every facet's.
+    objects = {tag_id: Tag(id=tag_id, name=tags[tag_id][0], slug=tags[tag_id][1]) for tag_id in shown_ids & set(tags)}
     page_tags = {
-        article_id: sorted((tags[tag_id] for tag_id in ids if tag_id in tags), key=name_order)
+        article_id: sorted((objects[tag_id] for tag_id in ids if tag_id in objects), key=name_order)
         for article_id, ids in shown.items()
         if ids
     }

@@ -109,7 +109,7 @@ class PostgresBackend(SearchBackend):
         [(count,)] = self._fetch_bitmap_only(sql, self._params(words, filters))
         return self.capped(count)
 
-    def ranked(self, words, filters):
+    def ranked(self, words, filters, *, exact_to=None):
         """The count and both candidate sets in one statement, one round trip, with the
         tag ids of each candidate (the facets and the shown articles' tags need no other
         look at the tags table).
@@ -117,7 +117,9 @@ class PostgresBackend(SearchBackend):
         The newest matches anywhere are ranked on the whole document, the newest in the
         head on the head (title first). The matches are found once (the `matches` CTE,
         read lazily): the count stops at count_cap + 1 rows, the newest `candidates` read
-        them all. ts_rank runs in the outer query, after the LIMIT: only for the rows kept.
+        them all. ts_rank runs in the outer query, after the LIMIT: only for the rows kept,
+        and on the whole document only when the head candidates are fewer than `exact_to`
+        (see SearchBackend.ranked()): each document is read from TOAST for it.
         """
         where = self._filter_sql(filters)
         params = {
@@ -169,14 +171,22 @@ class PostgresBackend(SearchBackend):
                 "(SELECT CASE WHEN cardinality(head_ids) >= %(candidates)s THEN head_ids "
                 f"ELSE {newest_heads_sql} END FROM recent)::bigint[]"
             )
+        with_sql += f", heads AS MATERIALIZED (SELECT {newest_heads_sql} AS ids) "
+        document_rank = f"ts_rank(%(weights)s::float4[], document, {QUERY})"
+        if exact_to is not None:
+            params["exact_to"] = exact_to
+            document_rank = (
+                "CASE WHEN (SELECT cardinality(ids) FROM heads) >= %(exact_to)s "
+                f"THEN 0::float4 ELSE {document_rank} END"
+            )
         sql = (
             f"{with_sql}SELECT 0, {count_sql}, 0::float4, false, NULL::integer[] "
             "UNION ALL "
-            f"SELECT 1, article_id, ts_rank(%(weights)s::float4[], document, {QUERY}), false, tag_ids "
+            f"SELECT 1, article_id, {document_rank}, false, tag_ids "
             f"FROM {DOCUMENT_TABLE} WHERE article_id = ANY({newest_sql}) "
             "UNION ALL "
             f"SELECT 2, article_id, ts_rank(%(weights)s::float4[], head, {QUERY}), head @@ {TITLE_QUERY}, tag_ids "
-            f"FROM {DOCUMENT_TABLE} WHERE article_id = ANY({newest_heads_sql})"
+            f"FROM {DOCUMENT_TABLE} WHERE article_id = ANY((SELECT ids FROM heads)::bigint[])"
         )
         rows = self._fetch_bitmap_only(sql, params)
         count, scores, tag_ids = 0, {}, {}

@@ -99,27 +99,36 @@ class SQLiteBackend(SearchBackend):
             cursor.execute(with_sql + self._count_sql(where), self._params(words, filters))
             return self.capped(cursor.fetchone()[0])
 
-    def ranked(self, words, filters):
+    def ranked(self, words, filters, *, exact_to=None):
         """The count and both candidate sets in one statement.
 
         FTS5 walks matches in rowid order and stops at the LIMIT, computing bm25() only
-        for the rows returned. (A `rowid IN (...)` list next to MATCH would rerun the
-        whole match for every id: never use one.) A title score below zero means a query
-        word is in the title.
+        for the rows returned, and on the body only when the head candidates are fewer
+        than `exact_to` (see SearchBackend.ranked()). (A `rowid IN (...)` list next to
+        MATCH would rerun the whole match for every id: never use one.) A title score
+        below zero means a query word is in the title.
         """
         with_sql, where = self._filter_sql(filters)
+        params = {**self._params(words, filters), **WEIGHTS}
+        heads_sql = (
+            f"heads AS MATERIALIZED (SELECT rowid AS id, bm25({HEAD_TABLE}, %(w_title)s, %(w_summary)s, %(w_tags)s) "
+            f"AS score, bm25({HEAD_TABLE}, 1.0, 0.0, 0.0) AS title_score FROM {HEAD_TABLE} "
+            f"WHERE {HEAD_TABLE} MATCH %(match)s{where} ORDER BY rowid DESC LIMIT %(candidates)s) "
+        )
+        with_sql = f"{with_sql}, {heads_sql}" if with_sql else f"WITH {heads_sql}"
+        body_rank = f"bm25({FTS_TABLE}, %(w_title)s, %(w_summary)s, %(w_body)s, %(w_tags)s)"
+        if exact_to is not None:
+            params["exact_to"] = exact_to
+            body_rank = f"CASE WHEN (SELECT count(*) FROM heads) >= %(exact_to)s THEN 0.0 ELSE {body_rank} END"
         sql = (
             f"{with_sql}SELECT 0, ({self._count_sql(where)}), 0.0, 0.0 "
             "UNION ALL SELECT * FROM ("
-            f"SELECT 1, rowid, bm25({FTS_TABLE}, %(w_title)s, %(w_summary)s, %(w_body)s, %(w_tags)s), 0.0 "
+            f"SELECT 1, rowid, {body_rank}, 0.0 "
             f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %(match)s{where} ORDER BY rowid DESC LIMIT %(candidates)s) "
-            "UNION ALL SELECT * FROM ("
-            f"SELECT 2, rowid, bm25({HEAD_TABLE}, %(w_title)s, %(w_summary)s, %(w_tags)s), "
-            f"bm25({HEAD_TABLE}, 1.0, 0.0, 0.0) "
-            f"FROM {HEAD_TABLE} WHERE {HEAD_TABLE} MATCH %(match)s{where} ORDER BY rowid DESC LIMIT %(candidates)s)"
+            "UNION ALL SELECT 2, id, score, title_score FROM heads"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, {**self._params(words, filters), **WEIGHTS})
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         count, scores = 0, {}
         for kind, value, score, title_score in rows:

@@ -13,7 +13,7 @@ from taggit.models import Tag
 from articles import search
 from articles.admin import SearchIndexAdminMixin
 from articles.models import Article
-from articles.search.base import MARK_END, MARK_START, SearchBackend
+from articles.search.base import MARK_END, MARK_START, Filters, SearchBackend
 from articles.search.postgres import DOCUMENT_TABLE, PostgresBackend
 from articles.search.query import MAX_WORDS, Terms
 from articles.search.snippets import marked_snippet, match_pattern
@@ -359,6 +359,31 @@ def test_admin_mixin_searches_the_index(article, rf):
     assert list(queryset) == [draft]
     queryset, _ = model_admin.get_search_results(rf.get("/"), Article.objects.all(), "other-one")
     assert list(queryset) == [other]
+
+
+def test_body_only_matches_are_ranked_when_a_page_reaches_them(article):
+    """Head matches (title, summary, tags) rank above body-only ones, so a page the head
+    matches fill does not rank the bodies (score 0, newest first); a page that reaches the
+    body-only matches ranks them, and every page is the same as with every match ranked."""
+    heads = [article(title=f"Zinc {n}", slug=f"zinc-{n}", body="A mineral.", days_ago=50 + n) for n in range(3)]
+    # The older the body-only match, the more it is about zinc: rank order is not id order.
+    bodies = [
+        article(title=f"Minerals {n}", slug=f"minerals-{n}", body="zinc " * (n + 1) + "and more.", days_ago=n)
+        for n in range(4)
+    ]
+    exact = search.article_ids_matching("zinc", include_unpublished=False)
+    assert exact[3:] == [a.pk for a in reversed(bodies)]  # the most zinc first
+    pages = [[hit.article.pk for hit in search.search_articles("zinc", page=n, per_page=2).hits] for n in (1, 2, 3, 4)]
+    assert sum(pages, []) == exact
+    assert set(pages[0]) <= {a.pk for a in heads}
+
+    engine = search.backend()
+    words = search.terms_for(search.clean_query("zinc"))
+    filters = Filters(now=timezone.now())
+    body_scores = lambda ranking: {ranking.scores[a.pk][1] for a in bodies}  # noqa: E731
+    assert body_scores(engine.ranked(words, filters, exact_to=3)) == {0}
+    assert 0 not in body_scores(engine.ranked(words, filters, exact_to=4))
+    assert 0 not in body_scores(engine.ranked(words, filters))
 
 
 def test_bounded_ranking_keeps_title_matches_and_caps_the_count(article, monkeypatch):

@@ -1,9 +1,11 @@
-"""core.urls.cached_reverse(): the same addresses as reverse(), remembered per script prefix."""
+"""core.urls.cached_reverse() and slug_reverse(): the same addresses as reverse(), remembered per
+script prefix."""
 
-from django.urls import reverse, set_script_prefix
+import pytest
+from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from articles.templatetags.article_tags import tag_url
-from core.urls import cached_reverse
+from core.urls import cached_reverse, slug_reverse
 
 
 def test_the_same_address_as_reverse_for_any_slug():
@@ -22,3 +24,25 @@ def test_a_site_under_a_path_prefix_gets_its_own_addresses():
     finally:
         set_script_prefix("/")
     assert cached_reverse("articles:tag", "sleep") == "/tags/sleep/"
+
+
+def test_slug_reverse_gives_reverses_address_for_any_ascii_slug():
+    for slug in ("magnesium-and-leg-cramps", "a", "A_b-9", "0slug0", "x0slug0y"):
+        assert slug_reverse("articles:detail", slug) == reverse("articles:detail", args=[slug])
+    assert slug_reverse("articles:author", "jane-doe") == "/authors/jane-doe/"
+
+
+def test_slug_reverse_refuses_what_reverse_refuses():
+    """A value the slug converter does not accept is not put into an address."""
+    for value in ("café", "a/b", "", "a b"):
+        with pytest.raises(NoReverseMatch):
+            slug_reverse("articles:detail", value)
+
+
+def test_slug_reverse_follows_the_script_prefix():
+    set_script_prefix("/blog/")
+    try:
+        assert slug_reverse("articles:detail", "x") == "/blog/articles/x/"
+    finally:
+        set_script_prefix("/")
+    assert slug_reverse("articles:detail", "x") == "/articles/x/"
