@@ -246,6 +246,8 @@ if HTTPS or env_bool("DJANGO_TRUST_PROXY_SSL_HEADER", False):
     # The proxy in front terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, read with one plain statement (site_config/sessions.py).
+SESSION_ENGINE = "site_config.sessions"
 # No page script reads the CSRF token (forms carry it in a hidden field): keep it from any.
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
