@@ -34,23 +34,62 @@ class PublishedArticlesMixin:
         return Article.objects.published().for_listing()
 
 
+class CountedList:
+    """What a ListView and its Paginator need of a list whose length is known beforehand:
+    its count, and a page's slice, fetched (its queryset even built) when the template
+    first reads it. A page from the fragment cache (templates/base.html) then builds no
+    queryset and runs no query: a tenth of such a page's CPU under gunicorn was building
+    one it never read (docs/performance.md)."""
+
+    def __init__(self, count, build_queryset):
+        self._count = count
+        self._build_queryset = build_queryset
+
+    def count(self):
+        return self._count
+
+    def __len__(self):
+        return self._count
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("CountedList gives pages (slices) only")
+        return SimpleLazyObject(lambda: list(self._build_queryset()[index]))
+
+
 @method_decorator(cache_public_page, name="dispatch")
 class HomeView(PublishedArticlesMixin, ListView):
     template_name = "articles/home.html"
+    context_object_name = "article_list"
     paginate_by = None
 
     def get_queryset(self):
-        return super().get_queryset()[:10]
+        return SimpleLazyObject(lambda: list(super(HomeView, self).get_queryset()[:10]))
+
+    def get_template_names(self):
+        # Not ListView's, which asks the list for its model (and so would fetch it).
+        return [self.template_name]
 
 
 @method_decorator(cache_public_page, name="dispatch")
 class ArticleListView(PublishedArticlesMixin, ListView):
     template_name = "articles/article_list.html"
+    context_object_name = "article_list"
+
+    def get_queryset(self):
+        # How many are public, remembered under the content version like the tag page's count.
+        [count] = page_cache.remembered(self.request, "article-list", [], self.public_count)
+        return CountedList(count, super().get_queryset)
+
+    @staticmethod
+    def public_count():
+        return [Article.objects.published().count()]
 
 
 @method_decorator(cache_public_page, name="dispatch")
 class TagDetailView(PublishedArticlesMixin, ListView):
     template_name = "articles/tag_detail.html"
+    context_object_name = "article_list"
 
     def get_queryset(self):
         # The tag and its number of published articles (the same two queries as ever),
@@ -60,7 +99,7 @@ class TagDetailView(PublishedArticlesMixin, ListView):
             raise Http404("No such tag.")
         tag_id, name, slug, self.public_count = found
         self.tag = Tag(id=tag_id, name=name, slug=slug)
-        return self.tagged(self.tag)
+        return CountedList(self.public_count, lambda: self.tagged(self.tag))
 
     def tagged(self, tag):
         return super().get_queryset().filter(tagged_items__tag=tag)
@@ -68,11 +107,6 @@ class TagDetailView(PublishedArticlesMixin, ListView):
     def tag_and_count(self):
         tag = Tag.objects.filter(slug=self.kwargs["slug"]).first()
         return [tag.pk, tag.name, tag.slug, self.tagged(tag).count()] if tag else []
-
-    def get_paginator(self, queryset, per_page, **kwargs):
-        paginator = super().get_paginator(queryset, per_page, **kwargs)
-        paginator.count = self.public_count  # counted above: no second COUNT query
-        return paginator
 
     def get_context_data(self, **kwargs):
         if self.public_count == 0:

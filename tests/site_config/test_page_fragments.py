@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from articles.models.articles import ArticleQuerySet
 from protocols.seed import seed_protocols
 from site_config import page_cache
 from tests.articles.factories import make_article, make_author, make_editor, make_review
@@ -60,10 +61,10 @@ def site(db):
 
 
 # Queries of a render from the fragment: the session lookup, and what the view itself must
-# know before rendering and cannot remember under the content version (the list's count for
-# its pagination; the protocol). The article and the tag page remember whether the address is
-# public (the tag with its count) and read nothing else.
-WARM_QUERIES = {"home": 1, "list": 2, "tag": 1, "article": 1, "protocol": 2}
+# know before rendering and cannot remember under the content version (the protocol). The
+# article, the list and the tag page remember whether the address is public and how many
+# articles they list, and read nothing else.
+WARM_QUERIES = {"home": 1, "list": 1, "tag": 1, "article": 1, "protocol": 2}
 
 
 @pytest.mark.parametrize("page", sorted(WARM_QUERIES))
@@ -79,6 +80,27 @@ def test_a_second_render_reuses_the_fragment_with_fewer_queries(client, site, pa
     # The reader with the stale cookie gets it deleted, and nothing is stored for everyone.
     assert warm.cookies["sessionid"].value == ""
     assert warm["Cache-Control"] == "private, no-cache"
+
+
+@pytest.mark.parametrize("page", ["home", "list", "tag"])
+def test_a_page_from_its_fragment_builds_no_article_queryset(client, site, page, monkeypatch):
+    """The lists' articles are fetched, their queryset even built, when the template reads
+    them: a render from the fragment does neither (the same page, a page further on too)."""
+    url = site[page]
+    cold = get(client, url).content
+    built = []
+    published = ArticleQuerySet.published
+
+    def recording(queryset):
+        built.append(queryset)
+        return published(queryset)
+
+    monkeypatch.setattr(ArticleQuerySet, "published", recording)
+    assert get(client, url).content == cold
+    assert built == []
+    monkeypatch.setattr(page_cache, "get_fragment", lambda key: None)
+    assert get(client, url).content == cold  # rendered in full: the articles are read
+    assert built
 
 
 @pytest.mark.parametrize("page", ["article", "tag"])
