@@ -6,10 +6,12 @@ from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from site_config import page_cache
 from site_config.page_cache import cache_public_page
 
 from . import services
@@ -49,6 +51,8 @@ def protocol_list(request):
 @same_origin_posts
 @require_http_methods(["GET", "HEAD", "POST"])
 def protocol_detail(request, slug):
+    if request.method != "POST":
+        return _protocol_page(request, slug)
     protocol = get_object_or_404(Protocol, slug=slug)
     form = None
     status = 200
@@ -65,6 +69,23 @@ def protocol_detail(request, slug):
     elif request.method == "POST":
         status = 409  # closed: the post is refused, the page explains why
     return render(request, "protocols/protocol_detail.html", {"protocol": protocol, "form": form}, status=status)
+
+
+def _protocol_page(request, slug):
+    """The page as every reader gets it. Whether the address names a protocol is remembered
+    under the content version; the protocol and its form are read when the template first
+    reads them, so a page from the fragment cache (templates/base.html) reads neither: that
+    query was a third of such a page's CPU under gunicorn (docs/performance.md)."""
+    loaded = []
+
+    def exists():
+        loaded.append(get_object_or_404(Protocol, slug=slug))
+        return [True]
+
+    page_cache.remembered(request, "protocol-page", [slug], exists)
+    protocol = loaded[0] if loaded else SimpleLazyObject(lambda: get_object_or_404(Protocol, slug=slug))
+    form = SimpleLazyObject(lambda: SignupForm(consent_text=protocol.consent_text))
+    return render(request, "protocols/protocol_detail.html", {"protocol": protocol, "form": form})
 
 
 def _rate_limited(request, verdict):
