@@ -138,16 +138,12 @@ class ArticleDetailView(PublishedArticlesMixin, DetailView):
         article at all (one query when the page is rendered, as before)."""
         if self.preview:
             return super().get_object(queryset)
-        loaded = []
-
-        def is_public():
-            loaded.append(super(ArticleDetailView, self).get_object(queryset))  # Http404 if not
-            return [True]
-
-        page_cache.remembered(self.request, "article-public", [self.kwargs["slug"]], is_public)
-        if loaded:
-            return loaded[0]
-        return SimpleLazyObject(lambda: super(ArticleDetailView, self).get_object(queryset))
+        return page_cache.remembered_object(
+            self.request,
+            "article-public",
+            [self.kwargs["slug"]],
+            lambda: super(ArticleDetailView, self).get_object(queryset),  # Http404 if not public
+        )
 
     def get_context_data(self, **kwargs):
         # Tags, references, reviews, related articles and the disclosure are fetched (their

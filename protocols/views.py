@@ -76,14 +76,9 @@ def _protocol_page(request, slug):
     under the content version; the protocol and its form are read when the template first
     reads them, so a page from the fragment cache (templates/base.html) reads neither: that
     query was a third of such a page's CPU under gunicorn (docs/performance.md)."""
-    loaded = []
-
-    def exists():
-        loaded.append(get_object_or_404(Protocol, slug=slug))
-        return [True]
-
-    page_cache.remembered(request, "protocol-page", [slug], exists)
-    protocol = loaded[0] if loaded else SimpleLazyObject(lambda: get_object_or_404(Protocol, slug=slug))
+    protocol = page_cache.remembered_object(
+        request, "protocol-page", [slug], lambda: get_object_or_404(Protocol, slug=slug)
+    )
     form = SimpleLazyObject(lambda: SignupForm(consent_text=protocol.consent_text))
     return render(request, "protocols/protocol_detail.html", {"protocol": protocol, "form": form})
 

@@ -37,7 +37,7 @@ in var/cache that all workers of one machine share. Why a page cache at all, and
 signup form carries no CSRF token: docs/decisions/page-cache.md.
 """
 
-from .fragments import fragment_key, fragment_version, get_fragment, remembered, set_fragment
+from .fragments import fragment_key, fragment_version, get_fragment, remembered, remembered_object, set_fragment
 from .keys import page_key, without_tracking
 from .middleware import PageCacheMiddleware, cache_public_page
 from .read_path import PageCacheWSGI
@@ -59,6 +59,7 @@ __all__ = [
     "register",
     "registered_models",
     "remembered",
+    "remembered_object",
     "set_fragment",
     "without_tracking",
 ]

@@ -17,6 +17,8 @@ import hashlib
 import logging
 import time
 
+from django.utils.functional import SimpleLazyObject
+
 from . import registry, store
 
 logger = logging.getLogger(__name__)
@@ -78,3 +80,17 @@ def remembered(request, name, parts, compute):
         if value:
             set_fragment(key, value, version)
     return value
+
+
+def remembered_object(request, name, parts, load):
+    """`load()`'s object (it raises Http404 when there is none), read now only when whether
+    it exists is not yet remembered under this request's fragment version; otherwise a lazy
+    object read when the page first uses it, so a page from the fragment cache reads none."""
+    loaded = []
+
+    def exists():
+        loaded.append(load())
+        return [True]
+
+    remembered(request, name, parts, exists)
+    return loaded[0] if loaded else SimpleLazyObject(load)

@@ -84,7 +84,7 @@ def test_a_second_render_reuses_the_fragment_with_fewer_queries(client, site, pa
 @pytest.mark.parametrize("page", ["home", "list", "tag"])
 def test_a_page_from_its_fragment_builds_no_article_queryset(client, site, page, monkeypatch):
     """The lists' articles are fetched, their queryset even built, when the template reads
-    them: a render from the fragment does neither (the same page, a page further on too)."""
+    them: a render from the fragment does neither, a full render does both."""
     url = site[page]
     cold = get(client, url).content
     built = []
